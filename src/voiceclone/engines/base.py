@@ -1,0 +1,107 @@
+"""The small protocol every engine implements, and the voice profile it produces."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from voiceclone.audio.chunk import AudioChunk
+
+
+def _encode_array(array: np.ndarray | None) -> dict[str, Any] | None:
+    if array is None:
+        return None
+    data = np.ascontiguousarray(array, dtype="<f4")
+    return {"shape": list(data.shape), "f32": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def _decode_array(payload: dict[str, Any] | None) -> np.ndarray | None:
+    if payload is None:
+        return None
+    raw = base64.b64decode(payload["f32"])
+    return np.frombuffer(raw, dtype="<f4").reshape(payload["shape"]).astype(np.float32)
+
+
+@dataclass
+class VoiceProfile:
+    """Everything an engine needs to speak in a voice, computed once from the samples.
+
+    ``style`` is engine specific (for Kokoro a (rows, 256) style table, one row per
+    input length, or a single row); ``speaker_embedding`` is the reference's d-vector,
+    kept so later methods can re-derive or compare without the audio.
+    """
+
+    engine: str
+    engine_version: str
+    style: np.ndarray | None = None
+    speaker_embedding: np.ndarray | None = None
+    languages: list[str] = field(default_factory=list)
+    method: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "engine": self.engine,
+                "engine_version": self.engine_version,
+                "style": _encode_array(self.style),
+                "speaker_embedding": _encode_array(self.speaker_embedding),
+                "languages": self.languages,
+                "method": self.method,
+                "details": self.details,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> VoiceProfile:
+        data = json.loads(text)
+        return cls(
+            engine=data["engine"],
+            engine_version=data["engine_version"],
+            style=_decode_array(data.get("style")),
+            speaker_embedding=_decode_array(data.get("speaker_embedding")),
+            languages=list(data.get("languages", [])),
+            method=data.get("method", ""),
+            details=dict(data.get("details", {})),
+        )
+
+
+@dataclass(frozen=True)
+class VoiceSample:
+    """One decoded reference recording: mono float32 at ``sample_rate``."""
+
+    samples: np.ndarray
+    sample_rate: int
+    name: str = ""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    name: str
+    version: str
+    sample_rate: int
+
+    def create_voice(
+        self, samples: Sequence[VoiceSample], languages: Sequence[str] = ()
+    ) -> VoiceProfile:
+        """Turn reference recordings into a reusable profile."""
+        ...
+
+    def synthesize(
+        self,
+        text: str | Iterable[str],
+        voice: VoiceProfile,
+        language: str | None = None,
+        speed: float = 1.0,
+    ) -> Iterator[AudioChunk]:
+        """Yield audio as it is made: a short first chunk, then whole sentences.
+
+        ``text`` may be a stream of pieces (a file read in blocks, words from a socket);
+        memory stays flat however long it is.
+        """
+        ...
