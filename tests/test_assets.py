@@ -23,6 +23,7 @@ from voiceclone.assets import (
     install_assets,
     missing_assets,
     require_engine_assets,
+    resolve_home,
     status,
 )
 from voiceclone.assets import install as install_module
@@ -458,9 +459,7 @@ def test_missing_npm_reports_what_to_do(tmp_path: Path) -> None:
 
 @pytest.mark.models
 def test_real_install_of_engine_and_eval_groups() -> None:
-    home = os.environ.get("VOICECLONE_HOME")
-    if not home:
-        pytest.skip("set VOICECLONE_HOME to the shared model cache to run this test")
+    home = resolve_home(None)  # the shared cache that scripts/setup.sh fills
 
     install_assets((ENGINE, EVAL), home)
     paths = require_engine_assets(home)
