@@ -1,0 +1,223 @@
+"""Read Korean numbers out as Hangul: Sino-Korean by default, native Korean before counters.
+
+espeak-ng reads every digit run as Sino-Korean ("3개" -> "삼 개"), which is wrong before
+native counters ("세 개"), so numbers are spelled out here before phonemization.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from num2words import num2words
+
+MAX_CARDINAL_DIGITS = 15
+MAX_NATIVE_NUMBER = 99
+"""Native Korean numbers are used up to 99; from 100 on counters take Sino-Korean ("백 개")."""
+
+SINO_DIGITS = ("영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
+PHONE_DIGITS = ("공", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
+"""Digit-by-digit reading of numbers with a leading zero (phone numbers): 0 is "공"."""
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Attributive (before a counter) forms: 1 -> 한, 2 -> 두, 3 -> 세, 4 -> 네, 20 -> 스무.
+NATIVE_UNITS = ("", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉")
+NATIVE_TENS = ("", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔")
+NATIVE_TWENTY_BEFORE_COUNTER = "스무"
+
+NATIVE_COUNTERS = _word_set(
+    "개 명 살 시 시간 번 번째 마리 권 잔 병 장 그릇 대 벌 켤레 송이 채 가지 군데 곳 달 사람 "
+    "자루 알 통 줄 쌍 판 접시 박스 봉지"
+)
+# Words that start like a native counter but take Sino-Korean numbers ("3개월", "3달러").
+SINO_COUNTERS = _word_set(
+    "개월 달러 번지 번호 시즌 대학 년 월 일 분 초 원 층 주 회 호 도 등 위 쪽 세 점 페이지"
+)
+_IRREGULAR_MONTHS = {6: "유월", 10: "시월"}
+_SCALE_WORDS = ("만", "억", "조", "천", "백")
+_SCALES_READ_WITHOUT_ONE = frozenset({"만", "천", "백"})
+"""'1만' is read '만', but '1억' is '일억'."""
+
+_UNITS: dict[str, str] = {
+    "km": "킬로미터",
+    "cm": "센티미터",
+    "mm": "밀리미터",
+    "m": "미터",
+    "kg": "킬로그램",
+    "mg": "밀리그램",
+    "g": "그램",
+    "ml": "밀리리터",
+    "mL": "밀리리터",
+    "L": "리터",
+    "kcal": "킬로칼로리",
+    "ms": "밀리초",
+    "KB": "킬로바이트",
+    "MB": "메가바이트",
+    "GB": "기가바이트",
+    "TB": "테라바이트",
+    "°C": "도",
+    "°": "도",
+}
+_UNITS_WITH_PREFIX: dict[str, tuple[str, str]] = {
+    "km/h": ("시속", "킬로미터"),
+    "°F": ("화씨", "도"),
+}
+_CURRENCY_SYMBOLS = {"₩": "원", "$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}
+
+_NUMBER = r"(?<![0-9A-Za-z.])(?P<sign>-)?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
+_NUMBER_END = r"(?![\d,]\d)"
+
+
+# -- number words ----------------------------------------------------------------------------
+
+
+def sino(number: int) -> str:
+    """2024 -> "이천이십사", 10000 -> "만", 15000 -> "만 오천"."""
+    return num2words(number, lang="ko")
+
+
+def native(number: int) -> str:
+    """Native Korean number in the form used before a counter: 3 -> "세", 20 -> "스무"."""
+    if not 1 <= number <= MAX_NATIVE_NUMBER:
+        raise ValueError(f"native Korean numbers go from 1 to {MAX_NATIVE_NUMBER}: {number}")
+    tens, units = divmod(number, 10)
+    if tens == 2 and units == 0:
+        return NATIVE_TWENTY_BEFORE_COUNTER
+    return NATIVE_TENS[tens] + NATIVE_UNITS[units]
+
+
+def decimal(integer: str, fraction: str | None, negative: bool) -> str:
+    """Reads "3", "14" as "삼 점 일사"; with a leading zero, digit by digit ("010" as "공일공")."""
+    plain = integer.replace(",", "")
+    if len(plain) > 1 and plain.startswith("0") and not fraction:
+        words = "".join(PHONE_DIGITS[int(char)] for char in plain)
+    elif len(plain) > MAX_CARDINAL_DIGITS:
+        words = "".join(SINO_DIGITS[int(char)] for char in plain)
+    else:
+        words = sino(int(plain))
+    if fraction:
+        words = f"{words} 점 {''.join(SINO_DIGITS[int(char)] for char in fraction)}"
+    return f"마이너스 {words}" if negative else words
+
+
+def _amount(match: re.Match[str]) -> str:
+    return decimal(match["int"], match["frac"], bool(match["sign"]))
+
+
+def _whole_number(match: re.Match[str]) -> int | None:
+    """The match's integer value, or None for decimals, negatives and grouped numbers."""
+    if match["frac"] or match["sign"] or "," in match["int"]:
+        return None
+    return int(match["int"])
+
+
+# -- readers ---------------------------------------------------------------------------------
+
+
+def _spoken_date(year_number: int, month: int, day: int) -> str:
+    return f"{sino(year_number)} 년 {_month(month)} {sino(day)} 일"
+
+
+def _month(month: int) -> str:
+    return _IRREGULAR_MONTHS.get(month, f"{sino(month)}월")
+
+
+def _read_date(match: re.Match[str]) -> str:
+    year_number, month, day = (int(part) for part in match.groups())
+    try:
+        date(year_number, month, day)
+    except ValueError:
+        return match.group(0)
+    return _spoken_date(year_number, month, day)
+
+
+def _read_phone_number(match: re.Match[str]) -> str:
+    """Reads "010-1234-5678" as "공일공 일이삼사 오육칠팔"."""
+    return " ".join(
+        "".join(PHONE_DIGITS[int(char)] for char in group) for group in match.group(0).split("-")
+    )
+
+
+def _read_clock_time(match: re.Match[str]) -> str:
+    """Reads "3:30" as "세 시 삼십 분"."""
+    hour, minute = int(match["hour"]), int(match["minute"])
+    if not 1 <= hour <= 24 or minute > 59:
+        return match.group(0)
+    spoken = f"{native(hour)} 시"
+    return f"{spoken} {sino(minute)} 분" if minute else spoken
+
+
+def _read_currency_symbol(match: re.Match[str]) -> str:
+    return f"{_amount(match)} {_CURRENCY_SYMBOLS[match['symbol']]}"
+
+
+def _read_percent(match: re.Match[str]) -> str:
+    return f"{_amount(match)} 퍼센트"
+
+
+def _read_unit(match: re.Match[str]) -> str:
+    unit = match["unit"]
+    if unit in _UNITS_WITH_PREFIX:
+        prefix, name = _UNITS_WITH_PREFIX[unit]
+        return f"{prefix} {_amount(match)} {name}"
+    return f"{_amount(match)} {_UNITS[unit]}"
+
+
+def _read_scale(match: re.Match[str]) -> str:
+    """Reads "5만" as "오만", "1만" as "만", "3억" as "삼억"."""
+    scale = match["scale"]
+    if _whole_number(match) == 1 and scale in _SCALES_READ_WITHOUT_ONE:
+        return scale
+    return f"{_amount(match)}{scale}"
+
+
+def _read_counter(match: re.Match[str]) -> str:
+    """Reads "3개" as "세 개", "6월" as "유월", "20대" (twenties) as "이십 대", else Sino-Korean."""
+    counter = match["counter"]
+    number = _whole_number(match)
+    if counter == "월" and number is not None and 1 <= number <= 12:
+        return _month(number)
+    if counter in NATIVE_COUNTERS and number is not None and 1 <= number <= MAX_NATIVE_NUMBER:
+        if counter == "대" and number % 10 == 0:
+            return f"{sino(number)} 대"
+        if counter == "번째" and number == 1:
+            return "첫 번째"
+        return f"{native(number)} {counter}"
+    return f"{_amount(match)} {counter}"
+
+
+def _read_number(match: re.Match[str]) -> str:
+    return _amount(match)
+
+
+def _alternation(words: object) -> str:
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+_COUNTER_PATTERN = _alternation(NATIVE_COUNTERS | SINO_COUNTERS)
+_UNIT_PATTERN = _alternation(_UNITS.keys() | _UNITS_WITH_PREFIX.keys())
+
+_READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"(?<![\d-])0\d{1,2}-\d{3,4}-\d{4}(?![\d-])"), _read_phone_number),
+    (re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"), _read_date),
+    (re.compile(r"(?<!\d)(\d{4})/(\d{1,2})/(\d{1,2})(?!\d)"), _read_date),
+    (re.compile(r"(?<!\d)(\d{4})\.\s?(\d{1,2})\.\s?(\d{1,2})(?:\.(?!\d))?"), _read_date),
+    (re.compile(r"(?<!\d)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?!\d)"), _read_clock_time),
+    (re.compile(rf"(?P<symbol>[₩$€£¥])\s?{_NUMBER}{_NUMBER_END}"), _read_currency_symbol),
+    (re.compile(rf"{_NUMBER}{_NUMBER_END}\s?%"), _read_percent),
+    (re.compile(rf"{_NUMBER}{_NUMBER_END}\s?(?P<unit>{_UNIT_PATTERN})(?![A-Za-z/])"), _read_unit),
+    (re.compile(rf"{_NUMBER}{_NUMBER_END}(?P<scale>{'|'.join(_SCALE_WORDS)})"), _read_scale),
+    (re.compile(rf"{_NUMBER}{_NUMBER_END}(?P<counter>{_COUNTER_PATTERN})"), _read_counter),
+    (re.compile(rf"{_NUMBER}{_NUMBER_END}"), _read_number),
+)
+
+
+def read_korean(text: str) -> str:
+    for pattern, reader in _READERS:
+        text = pattern.sub(reader, text)
+    return text
