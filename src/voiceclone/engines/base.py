@@ -86,6 +86,14 @@ class Engine(Protocol):
     version: str
     sample_rate: int
 
+    def stock_voice_names(self) -> list[str]:
+        """Names of the voices the engine ships with."""
+        ...
+
+    def stock_voice(self, name: str) -> VoiceProfile:
+        """The profile of a shipped voice."""
+        ...
+
     def create_voice(
         self, samples: Sequence[VoiceSample], languages: Sequence[str] = ()
     ) -> VoiceProfile:

@@ -1,0 +1,200 @@
+"""Engine benchmark: time to first chunk, real-time factor, voice creation, peak RSS.
+
+Runs voiceclone's Kokoro engine and plain kokoro-onnx (same int8 model, same voice) in
+separate processes, one after the other, and prints one table.
+
+    python bench/engine.py [--runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+TEXTS = {
+    "en": (
+        "en-us",
+        "Welcome to the evening news. Heavy rain is expected across the north tonight, "
+        "so please drive carefully and allow extra time for your journey. "
+        "Tomorrow will be brighter, with sunshine in most places by the afternoon. "
+        "Temperatures will reach around eighteen degrees, a little warmer than today.",
+    ),
+    "ko": (
+        "ko",
+        "안녕하세요, 저녁 뉴스입니다. 오늘 밤 북부 지역에는 많은 비가 예상됩니다. "
+        "운전하실 때 조심하시고 여유 있게 출발하시기 바랍니다. "
+        "내일은 대부분 지역에서 오후부터 맑아지겠습니다.",
+    ),
+}
+REFERENCE_SECONDS = 10.0
+BASELINE_VOICE = "af_heart"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measure(first_chunk_and_total: Callable[[], tuple[float, float, float]], runs: int) -> dict:
+    first_chunk_and_total()  # warm up
+    firsts, rtfs = [], []
+    for _ in range(runs):
+        first, total, audio_seconds = first_chunk_and_total()
+        firsts.append(first)
+        rtfs.append(total / audio_seconds)
+    return {
+        "ttfc_p50_ms": _percentile(firsts, 50) * 1000,
+        "ttfc_p95_ms": _percentile(firsts, 95) * 1000,
+        "rtf": statistics.median(rtfs),
+    }
+
+
+def _timed_stream(chunks: Callable[[], Iterator[np.ndarray]], rate: int):
+    def run() -> tuple[float, float, float]:
+        start = time.perf_counter()
+        first, samples = None, 0
+        for chunk in chunks():
+            if first is None:
+                first = time.perf_counter() - start
+            samples += len(chunk)
+        return first or 0.0, time.perf_counter() - start, samples / rate
+
+    return run
+
+
+def bench_voiceclone(runs: int) -> dict:
+    from voiceclone.assets.paths import require_engine_assets
+    from voiceclone.audio.decode import decode_audio
+    from voiceclone.engines.base import VoiceSample
+    from voiceclone.engines.kokoro import KokoroEngine
+
+    paths = require_engine_assets()
+    engine = KokoroEngine(paths)
+    reference = sorted(paths.refvoices_dir.glob("en_*.wav"))[0]
+    audio = decode_audio(reference, engine.sample_rate)
+    target = int(REFERENCE_SECONDS * engine.sample_rate)
+    audio = np.resize(audio, target)  # loop the clip to exactly 10 s
+    engine.stock_embeddings()  # cached once per install; not part of per-voice cost
+    creations = []
+    voice = None
+    for _ in range(max(3, runs // 3)):
+        start = time.perf_counter()
+        voice = engine.create_voice([VoiceSample(audio, engine.sample_rate)], ["en-us"])
+        creations.append(time.perf_counter() - start)
+    results = {"voice_creation_s": statistics.median(creations)}
+    for key, (language, text) in TEXTS.items():
+        stream = _timed_stream(
+            lambda text=text, language=language: (
+                c.samples for c in engine.synthesize(text, voice, language)
+            ),
+            engine.sample_rate,
+        )
+        results[key] = _measure(stream, runs)
+    results["peak_rss_mb"] = _peak_rss_mb()
+    return results
+
+
+def bench_kokoro_onnx(runs: int) -> dict:
+    from kokoro_onnx import Kokoro
+
+    from voiceclone.assets.paths import require_engine_assets
+
+    paths = require_engine_assets()
+    with tempfile.TemporaryDirectory() as tmp:
+        voices = Path(tmp) / "voices.npz"
+        np.savez(
+            voices,
+            **{
+                BASELINE_VOICE: np.fromfile(paths.voice_file(BASELINE_VOICE), "<f4").reshape(
+                    -1, 1, 256
+                )
+            },
+        )
+        kokoro = Kokoro(str(paths.kokoro_model), str(voices))
+
+    def stream(text: str, language: str) -> Iterator[np.ndarray]:
+        agen = kokoro.create_stream(text, BASELINE_VOICE, lang=language)
+        loop = asyncio.new_event_loop()
+        try:
+            while True:
+                try:
+                    samples, _ = loop.run_until_complete(agen.__anext__())
+                except StopAsyncIteration:
+                    return
+                yield samples
+        finally:
+            loop.close()
+
+    results: dict = {"voice_creation_s": None}
+    for key, (language, text) in TEXTS.items():
+        timed = _timed_stream(lambda t=text, lang=language: stream(t, lang), 24_000)
+        results[key] = _measure(timed, runs)
+    results["peak_rss_mb"] = _peak_rss_mb()
+    return results
+
+
+SYSTEMS = {"voiceclone": bench_voiceclone, "kokoro-onnx": bench_kokoro_onnx}
+
+
+def _run_child(system: str, runs: int) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--system", system, "--runs", str(runs)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _print_table(results: dict[str, dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Engine benchmark (2-core CPU)")
+    table.add_column("metric")
+    for system in results:
+        table.add_column(system, justify="right")
+
+    def row(label: str, get: Callable[[dict], float | None], fmt: str) -> None:
+        cells = []
+        for data in results.values():
+            value = get(data)
+            cells.append("—" if value is None else format(value, fmt))
+        table.add_row(label, *cells)
+
+    for key in TEXTS:
+        row(f"{key}: first chunk p50 (ms)", lambda d, k=key: d[k]["ttfc_p50_ms"], ".0f")
+        row(f"{key}: first chunk p95 (ms)", lambda d, k=key: d[k]["ttfc_p95_ms"], ".0f")
+        row(f"{key}: real-time factor", lambda d, k=key: d[k]["rtf"], ".3f")
+    row("voice creation, 10 s ref (s)", lambda d: d["voice_creation_s"], ".2f")
+    row("peak RSS (MB)", lambda d: d["peak_rss_mb"], ".0f")
+    Console().print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--system", choices=sorted(SYSTEMS))
+    args = parser.parse_args()
+    if args.system:
+        print(json.dumps(SYSTEMS[args.system](args.runs)))
+        return
+    _print_table({system: _run_child(system, args.runs) for system in SYSTEMS})
+
+
+if __name__ == "__main__":
+    main()

