@@ -375,3 +375,12 @@ def test_phonemize_is_consistent_across_threads(phonemizer: Phonemizer) -> None:
 
 def test_phonemize_empty_text(phonemizer: Phonemizer) -> None:
     assert phonemizer.phonemize("   ", "en-us") == ""
+
+
+def test_first_chunk_does_not_strand_a_last_word():
+    sentence = "The quick brown fox jumps over the lazy dog near the river bank."
+    assert list(iter_text_chunks([sentence], 60, 300)) == [sentence]
+    long = "The quick brown fox jumps over the lazy dog, then runs far into the forest."
+    first, *rest = iter_text_chunks([long], 60, 300)
+    assert first == "The quick brown fox jumps over the lazy dog,"
+    assert rest == ["then runs far into the forest."]

@@ -19,6 +19,7 @@ import numpy as np
 import onnxruntime as ort
 import soxr
 
+from voiceclone.assets.optimize import optimize_kokoro, session_options
 from voiceclone.assets.paths import AssetPaths, require_engine_assets
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.cloning.blend import best_blend
@@ -37,6 +38,8 @@ MAX_TOKENS = 510
 STYLE_DIM = 256
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 ENGINE_VERSION = "kokoro-v1.0-int8"
+# Bump when optimize_kokoro changes, so installed copies are derived again.
+OPTIMIZATION_REVISION = 1
 DETECTION_PREFIX_CHARS = 2_000
 SILENCE_THRESHOLD = 0.01
 EDGE_MARGIN_SECONDS = 0.03
@@ -115,19 +118,26 @@ class KokoroEngine:
         self.paths = paths or require_engine_assets(self.settings.home)
         self._vocab = _load_vocab()
         self._phonemizer = Phonemizer()
+        self.model_path = (
+            self.optimized_model() if self.settings.optimize_model else self.paths.kokoro_model
+        )
         self._session = self._open_session()
         self._stock_lock = threading.Lock()
 
     # -- model -----------------------------------------------------------------------------
 
     def _open_session(self) -> ort.InferenceSession:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.settings.onnx_threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
+        threads = self.settings.onnx_threads or os.cpu_count() or 1
         return ort.InferenceSession(
-            str(self.paths.kokoro_model), options, providers=["CPUExecutionProvider"]
+            str(self.model_path), session_options(threads), providers=["CPUExecutionProvider"]
         )
+
+    def optimized_model(self) -> Path:
+        """The CPU-optimised model, derived once from the verified download."""
+        target = self.paths.home / "derived" / f"kokoro-v1.0.opt{OPTIMIZATION_REVISION}.onnx"
+        if not target.is_file():
+            optimize_kokoro(self.paths.kokoro_model, target)
+        return target
 
     def _tokens(self, phonemes: str) -> list[int]:
         return [self._vocab[p] for p in phonemes if p in self._vocab]
@@ -176,7 +186,8 @@ class KokoroEngine:
         return SpeakerEmbedder(self.paths.embedder)
 
     def _stock_embeddings_path(self) -> Path:
-        return self.paths.home / "derived" / f"stock-dvectors-{self.version}.npz"
+        # Embeddings depend on the model variant that made the audio.
+        return self.paths.home / "derived" / f"stock-dvectors-{self.model_path.stem}.npz"
 
     def stock_embeddings(
         self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None

@@ -34,6 +34,8 @@ NUMBER_ABBREVIATIONS = frozenset({"no", "nr", "fig", "vol", "pp", "p", "art", "c
 
 DEFAULT_PIECE_SIZE = 65_536
 SHORT_SENTENCE_CHARS = 24
+# The first chunk is not cut off a sentence when that would strand fewer characters.
+MIN_TAIL_CHARS = 12
 """Chunks shorter than this ("Yes.", "Thank you.") are joined with the next sentence."""
 ABBREVIATION_LOOKBACK_CHARS = 16
 
@@ -150,9 +152,15 @@ def _cut_position(text: str, limit: int) -> int:
     return cut
 
 
-def split_first_clause(sentence: str, max_chars: int) -> tuple[str, str | None]:
+def split_first_clause(
+    sentence: str, max_chars: int, *, min_tail_chars: int = 0
+) -> tuple[str, str | None]:
     """Cut ``sentence`` at the clause boundary (comma etc., else a space) nearest to but
-    not over ``max_chars``; a sentence that already fits comes back whole, with None."""
+    not over ``max_chars``; a sentence that already fits comes back whole, with None.
+
+    With ``min_tail_chars``, a sentence that would leave a shorter tail stays whole: a
+    stranded last word spoken on its own sounds broken, and costs as much as it saves.
+    """
     if max_chars < 1:
         raise ValueError("max_chars must be at least 1")
     sentence = sentence.strip()
@@ -160,6 +168,8 @@ def split_first_clause(sentence: str, max_chars: int) -> tuple[str, str | None]:
         return sentence, None
     cut = _cut_position(sentence, max_chars)
     head, rest = sentence[:cut].rstrip(), sentence[cut:].strip()
+    if len(rest) < min_tail_chars:
+        return sentence, None
     return head, rest or None
 
 
@@ -246,7 +256,9 @@ def iter_text_chunks(
     first = next(sentences, None)
     if first is None:
         return
-    head, rest = split_first_clause(first, min(first_max_chars, max_chars))
+    head, rest = split_first_clause(
+        first, min(first_max_chars, max_chars), min_tail_chars=MIN_TAIL_CHARS
+    )
     yield head
     pending = ""
     for sentence in chain([rest] if rest else [], sentences):
