@@ -86,6 +86,10 @@ class Engine(Protocol):
     version: str
     sample_rate: int
 
+    def warm_up(self) -> None:
+        """Do lazy one-time work now (model caches, first inference), before requests."""
+        ...
+
     def stock_voice_names(self) -> list[str]:
         """Names of the voices the engine ships with."""
         ...

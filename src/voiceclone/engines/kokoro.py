@@ -155,6 +155,11 @@ class KokoroEngine:
         }
         return self._session.run(None, inputs)[0].reshape(-1).astype(np.float32)
 
+    def warm_up(self) -> None:
+        """Run one tiny synthesis so the first real request does not pay for lazy setup."""
+        self._phonemizer.warm_up("en-us")
+        self._infer(self._tokens("hɛlˈoʊ."), self.stock_style(self.stock_voice_names()[0]), 1.0)
+
     # -- stock voices ----------------------------------------------------------------------
 
     def stock_voice_names(self) -> list[str]:
