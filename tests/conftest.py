@@ -3,12 +3,16 @@ $VOICECLONE_HOME), one loaded engine per session, and real reference voices."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import FakeEngine
+from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.assets.paths import AssetPaths
+from voiceclone.storage.base import ObjectStore
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +49,91 @@ def transcribe(asset_paths: AssetPaths):
         return " ".join(segment.text.strip() for segment in segments)
 
     return run
+
+
+# --- service layer: databases, object stores, a fake engine ------------------------------
+# SQLite and Postgres (a throwaway database, see service_support.py) run the same tests
+# through the parametrized ``database_url`` fixture; ``any_store`` does the same for the
+# local object store and S3 (moto on 127.0.0.1).
+
+
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from voiceclone.db import migrate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'voiceclone.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url() -> Iterator[str]:
+    from service_support import temporary_postgres_database
+
+    from voiceclone.db import migrate
+
+    with temporary_postgres_database() as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database with no rows in it, on each backend in turn."""
+    from service_support import empty_tables
+
+    url = request.getfixturevalue(f"{request.param}_database_url")
+    empty_tables(url)
+    return url
+
+
+@pytest.fixture
+def session_factory(database_url: str) -> Iterator[sessionmaker[Session]]:
+    from voiceclone.db import make_session_factory
+
+    factory = make_session_factory(database_url)
+    yield factory
+    factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as opened:
+        yield opened
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> ObjectStore:
+    from voiceclone.storage import open_store
+
+    return open_store((tmp_path / "objects").as_uri())
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    from service_support import moto_s3_server
+
+    with moto_s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_store(s3_endpoint: str) -> ObjectStore:
+    """A fresh bucket on the local S3 server."""
+    from service_support import create_bucket
+
+    from voiceclone.settings import Settings
+    from voiceclone.storage import open_store
+
+    settings = Settings(s3_endpoint=s3_endpoint, s3_region="us-east-1")
+    return open_store(f"s3://{create_bucket(s3_endpoint)}", settings=settings)
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_store(request: pytest.FixtureRequest) -> ObjectStore:
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture
+def fake_engine() -> FakeEngine:
+    return FakeEngine()

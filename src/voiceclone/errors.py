@@ -35,3 +35,43 @@ class AssetsMissing(VoiceCloneError):
 
     code = "assets_missing"
     status = 503
+
+
+class InvalidRequest(VoiceCloneError):
+    """A parameter is out of range or malformed (speed, owner name, voice name...)."""
+
+    code = "invalid_request"
+
+
+class NotFound(VoiceCloneError):
+    """The thing asked for does not exist, or belongs to someone else (never said which)."""
+
+    code = "not_found"
+    status = 404
+
+
+class Unauthorized(VoiceCloneError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(VoiceCloneError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(VoiceCloneError):
+    """The request does not fit the current state (e.g. the job has not finished yet)."""
+
+    code = "conflict"
+    status = 409
+
+
+class PayloadTooLarge(VoiceCloneError):
+    code = "payload_too_large"
+    status = 413
+
+
+class TooManyRequests(VoiceCloneError):
+    code = "too_many_requests"
+    status = 429

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,51 @@ class Settings(BaseSettings):
     # Cloning
     blend_top_k: int = Field(6, description="Stock voices considered for a cloned blend.")
     blend_search_steps: int = Field(0, description="Synthesize-and-embed refinement budget.")
+    # Service: metadata database and object store
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; default sqlite:///{home}/voiceclone.db."
+    )
+    sqlite_busy_timeout_ms: int = Field(30_000, description="SQLite waits this long for a lock.")
+    storage_url: str = Field(
+        "", description="file:///abs/path or s3://bucket[/prefix]; default file://{home}/objects."
+    )
+    s3_endpoint: str | None = Field(
+        None, description="S3-compatible endpoint URL (MinIO, R2...); http:// is allowed."
+    )
+    s3_region: str = "us-east-1"
+    storage_part_bytes: int = Field(
+        5 * 1024 * 1024, description="Part size of multipart uploads (S3's minimum is 5 MiB)."
+    )
+    storage_upload_concurrency: int = Field(
+        2, description="Parts uploaded at once; each holds one part in memory."
+    )
+
+    # Service: requests and jobs
+    max_upload_bytes: int = Field(50 * 1024 * 1024, description="Largest accepted upload.")
+    max_job_chars: int = Field(100_000, description="Longest text a job may speak.")
+    max_voice_name_chars: int = 100
+    min_speed: float = 0.25
+    max_speed: float = 4.0
+    worker_threads: int = Field(1, description="Jobs synthesized at once by the embedded pool.")
+    max_job_attempts: int = Field(
+        3, description="A job interrupted this many times (crashes) is failed, not resumed."
+    )
+    job_progress_interval_seconds: float = Field(
+        0.5, description="A running job writes its progress at most this often."
+    )
+    api_key_touch_seconds: float = Field(
+        60.0, description="A key's last_used_at is written at most this often."
+    )
+
+    @model_validator(mode="after")
+    def _default_locations(self) -> Settings:
+        """Put the database and the objects under ``home`` unless told otherwise."""
+        home = self.home.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{home / 'voiceclone.db'}"
+        if not self.storage_url:
+            self.storage_url = (home / "objects").as_uri()
+        return self
 
 
 @lru_cache

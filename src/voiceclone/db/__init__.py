@@ -1,0 +1,32 @@
+"""Metadata in SQL (SQLite by default, Postgres the same way): keys, voices, jobs."""
+
+from voiceclone.db.migrate import current_revision, head_revision, migrate
+from voiceclone.db.models import (
+    FINISHED_STATUSES,
+    UNFINISHED_STATUSES,
+    ApiKey,
+    Base,
+    Job,
+    JobStatus,
+    Voice,
+    utcnow,
+)
+from voiceclone.db.session import make_engine, make_session_factory, rows_changed, session_scope
+
+__all__ = [
+    "FINISHED_STATUSES",
+    "UNFINISHED_STATUSES",
+    "ApiKey",
+    "Base",
+    "Job",
+    "JobStatus",
+    "Voice",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "make_session_factory",
+    "migrate",
+    "rows_changed",
+    "session_scope",
+    "utcnow",
+]

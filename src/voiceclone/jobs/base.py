@@ -1,0 +1,20 @@
+"""What the service needs from a job queue (in-process now; Celery or similar later)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class JobQueue(Protocol):
+    def submit(self, job_id: str) -> None:
+        """Run the job (already committed as 'queued') soon."""
+        ...
+
+    def start(self) -> None:
+        """Start executing, first resuming jobs left 'queued' or 'running' by a crash."""
+        ...
+
+    def stop(self) -> None:
+        """Stop executing; interrupted jobs stay unfinished and resume at the next start."""
+        ...

@@ -1,0 +1,303 @@
+"""Run one job: synthesize chunk by chunk into a temp file, then store it atomically.
+
+Every state change is a conditional UPDATE on the job row, so a job the API cancelled
+meanwhile is never flipped back, and a re-run (after a crash) writes the same result key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from voiceclone.audio.chunk import AudioChunk
+from voiceclone.audio.encode import encode_chunks, output_format, wav_header_bytes
+from voiceclone.db.models import UNFINISHED_STATUSES, Job, JobStatus, utcnow
+from voiceclone.db.session import rows_changed, session_scope
+from voiceclone.engines.base import Engine, VoiceProfile
+from voiceclone.errors import NotFound, VoiceCloneError
+from voiceclone.services.voices import find_voice, voice_profile
+from voiceclone.settings import get_settings
+from voiceclone.storage.base import ObjectStore
+from voiceclone.storage.keys import result_key
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR_CODE = "internal_error"
+INTERNAL_ERROR_MESSAGE = "Synthesis failed unexpectedly; the server log has the details."
+MAX_PROGRESS_BEFORE_DONE = 0.99
+
+SessionFactory = sessionmaker[Session]
+
+
+class _Interrupted(Exception):
+    """The job was cancelled, or the queue is shutting down; stop between chunks."""
+
+
+@dataclass(frozen=True)
+class _ClaimedJob:
+    id: uuid.UUID
+    owner: str
+    voice_id: uuid.UUID | None
+    voice_ref: str
+    text: str
+    language: str | None
+    format: str
+    speed: float
+    result_key: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    path: Path
+    size: int
+    duration_seconds: float
+
+
+def run_job(
+    job_id: str,
+    session_factory: SessionFactory,
+    store: ObjectStore,
+    engine: Engine,
+    *,
+    should_cancel: Callable[[], bool] | None = None,
+) -> str | None:
+    """Run the job to a final state and return it (None if it was not runnable).
+
+    ``should_cancel`` is polled between chunks (e.g. queue shutdown): if it turns true the
+    job is left 'running' and resumes from scratch at the next start.
+    """
+    job = _claim(session_factory, uuid.UUID(str(job_id)))
+    if job is None:
+        return None
+    if job.attempts > get_settings().max_job_attempts:
+        _finish(session_factory, job.id, JobStatus.FAILED, error=_too_many_attempts(job))
+        return JobStatus.FAILED
+    try:
+        return _run_claimed(job, session_factory, store, engine, should_cancel or _never)
+    except _Interrupted:
+        return _status_of(session_factory, job.id)
+    except VoiceCloneError as error:
+        _finish(session_factory, job.id, JobStatus.FAILED, error=(error.code, error.message))
+        return JobStatus.FAILED
+    except Exception:
+        log.exception("job %s failed", job.id)
+        internal = (INTERNAL_ERROR_CODE, INTERNAL_ERROR_MESSAGE)
+        _finish(session_factory, job.id, JobStatus.FAILED, error=internal)
+        return JobStatus.FAILED
+
+
+def _never() -> bool:
+    return False
+
+
+def _too_many_attempts(job: _ClaimedJob) -> tuple[str, str]:
+    return (
+        "too_many_attempts",
+        f"The job was interrupted {job.attempts - 1} times and was given up.",
+    )
+
+
+def _run_claimed(
+    job: _ClaimedJob,
+    session_factory: SessionFactory,
+    store: ObjectStore,
+    engine: Engine,
+    should_cancel: Callable[[], bool],
+) -> str:
+    profile = _load_profile(session_factory, engine, job)
+    progress = _ProgressTracker(session_factory, job, should_cancel)
+    chunks = engine.synthesize(job.text, profile, job.language, job.speed)
+    rendered = _render_to_temp_file(progress.track(chunks), job.format, engine.sample_rate)
+    try:
+        progress.check_not_interrupted()
+        store.put_file(job.result_key, rendered.path, output_format(job.format).content_type)
+    finally:
+        rendered.path.unlink(missing_ok=True)
+    if not _finish(session_factory, job.id, JobStatus.SUCCEEDED, rendered=rendered):
+        store.delete(job.result_key)  # cancelled while uploading: keep nothing
+        return _status_of(session_factory, job.id) or JobStatus.CANCELLED
+    return JobStatus.SUCCEEDED
+
+
+# -- state changes ------------------------------------------------------------------------
+
+
+def _claim(session_factory: SessionFactory, job_id: uuid.UUID) -> _ClaimedJob | None:
+    """Mark an unfinished job running (attempts + 1) and snapshot what it needs."""
+    now = utcnow()
+    with session_scope(session_factory) as session:
+        claimed = rows_changed(
+            session,
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(UNFINISHED_STATUSES))
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=Job.attempts + 1,
+                progress=0.0,
+                started_at=now,
+                updated_at=now,
+                finished_at=None,
+                error_code=None,
+                error_message=None,
+            ),
+        )
+        if claimed == 0:
+            return None
+        job = session.execute(select(Job).where(Job.id == job_id)).scalar_one()
+        return _ClaimedJob(
+            id=job.id,
+            owner=job.owner,
+            voice_id=job.voice_id,
+            voice_ref=job.voice_ref,
+            text=job.text,
+            language=job.language,
+            format=job.format,
+            speed=job.speed,
+            result_key=job.result_key
+            or result_key(job.owner, job.id, output_format(job.format).extension),
+            attempts=job.attempts,
+        )
+
+
+def _finish(
+    session_factory: SessionFactory,
+    job_id: uuid.UUID,
+    status: JobStatus,
+    *,
+    rendered: _Rendered | None = None,
+    error: tuple[str, str] | None = None,
+) -> bool:
+    """Move a running job to ``status``; False if it is no longer running (cancelled)."""
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "finished_at": now, "updated_at": now}
+    if rendered is not None:
+        values |= {
+            "progress": 1.0,
+            "result_bytes": rendered.size,
+            "duration_seconds": round(rendered.duration_seconds, 3),
+        }
+    if error is not None:
+        values |= {"error_code": error[0], "error_message": error[1]}
+    with session_scope(session_factory) as session:
+        changed = rows_changed(
+            session,
+            update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values),
+        )
+        return changed > 0
+
+
+def _status_of(session_factory: SessionFactory, job_id: uuid.UUID) -> str | None:
+    with session_scope(session_factory) as session:
+        return session.scalar(select(Job.status).where(Job.id == job_id))
+
+
+# -- synthesis ----------------------------------------------------------------------------
+
+
+def _load_profile(
+    session_factory: SessionFactory, engine: Engine, job: _ClaimedJob
+) -> VoiceProfile:
+    with session_scope(session_factory) as session:
+        if job.voice_id is None:
+            return find_voice(session, engine, job.owner, job.voice_ref).profile
+        try:
+            return voice_profile(session, engine, job.owner, str(job.voice_id))
+        except NotFound:
+            raise NotFound(
+                f"The voice {job.voice_ref!r} was deleted before the job could run."
+            ) from None
+
+
+class _ProgressTracker:
+    """Counts text spoken, writes progress now and then, and stops on cancellation."""
+
+    def __init__(
+        self, session_factory: SessionFactory, job: _ClaimedJob, should_cancel: Callable[[], bool]
+    ) -> None:
+        self._session_factory = session_factory
+        self._job = job
+        self._should_cancel = should_cancel
+        self._total_chars = max(len(job.text), 1)
+        self._interval = get_settings().job_progress_interval_seconds
+        self._chars_done = 0
+        self._last_write = time.monotonic()
+
+    def track(self, chunks: Iterator[AudioChunk]) -> Iterator[AudioChunk]:
+        for chunk in chunks:
+            self._chars_done += len(chunk.text)
+            yield chunk
+            self.check_not_interrupted()
+
+    def check_not_interrupted(self) -> None:
+        """Raise _Interrupted if the job was cancelled or the queue is stopping."""
+        if self._should_cancel():
+            raise _Interrupted
+        if time.monotonic() - self._last_write >= self._interval:
+            still_running = self._write_progress()
+            self._last_write = time.monotonic()
+        else:
+            still_running = self._is_running()
+        if not still_running:
+            raise _Interrupted
+
+    def _progress(self) -> float:
+        return min(self._chars_done / self._total_chars, MAX_PROGRESS_BEFORE_DONE)
+
+    def _write_progress(self) -> bool:
+        with session_scope(self._session_factory) as session:
+            changed = rows_changed(
+                session,
+                update(Job)
+                .where(Job.id == self._job.id, Job.status == JobStatus.RUNNING)
+                .values(progress=self._progress(), updated_at=utcnow()),
+            )
+            return changed > 0
+
+    def _is_running(self) -> bool:
+        return _status_of(self._session_factory, self._job.id) == JobStatus.RUNNING
+
+
+def _render_to_temp_file(chunks: Iterator[AudioChunk], fmt: str, sample_rate: int) -> _Rendered:
+    """Encode the chunks into a temp file as they come; never the whole audio in memory."""
+    suffix = "." + output_format(fmt).extension
+    handle, name = tempfile.mkstemp(prefix="voiceclone-job-", suffix=suffix)
+    path = Path(name)
+    samples = 0
+
+    def counted() -> Iterator[AudioChunk]:
+        nonlocal samples
+        for chunk in chunks:
+            samples += len(chunk.samples)
+            yield chunk
+
+    try:
+        with os.fdopen(handle, "w+b") as sink:
+            for data in encode_chunks(counted(), fmt, sample_rate=sample_rate):
+                sink.write(data)
+            if output_format(fmt).name == "wav":
+                _write_final_wav_header(sink, sample_rate)
+            size = sink.seek(0, os.SEEK_END)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return _Rendered(path=path, size=size, duration_seconds=samples / sample_rate)
+
+
+def _write_final_wav_header(sink: BinaryIO, sample_rate: int) -> None:
+    """Replace the streaming "unknown length" header with the real sizes (players seek)."""
+    end = sink.seek(0, os.SEEK_END)
+    header = wav_header_bytes(sample_rate, 0)
+    sink.seek(0)
+    sink.write(wav_header_bytes(sample_rate, end - len(header)))
+    sink.seek(end)

@@ -1,0 +1,205 @@
+"""Synthesis jobs: validated and recorded here, run by a job queue, read back by owner."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from voiceclone.audio.encode import output_format
+from voiceclone.db.models import UNFINISHED_STATUSES, Job, JobStatus, utcnow
+from voiceclone.db.session import rows_changed
+from voiceclone.engines.base import Engine
+from voiceclone.errors import Conflict, InvalidRequest, InvalidText, NotFound
+from voiceclone.jobs.base import JobQueue
+from voiceclone.services.voices import find_voice
+from voiceclone.settings import get_settings
+from voiceclone.storage.base import ObjectStore
+from voiceclone.storage.keys import result_key, validate_owner
+from voiceclone.text.language import resolve_language
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: str
+    owner: str
+    status: str
+    progress: float
+    """0..1: share of the text spoken so far."""
+    voice_id: str | None
+    voice_ref: str
+    language: str | None
+    format: str
+    speed: float
+    text_chars: int
+    attempts: int
+    error_code: str | None
+    error_message: str | None
+    result_key: str | None
+    """Where the result is (or will be) stored; it exists once status is 'succeeded'."""
+    result_bytes: int | None
+    duration_seconds: float | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in UNFINISHED_STATUSES
+
+
+class JobResult(NamedTuple):
+    key: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class _JobRequest:
+    text: str
+    language: str | None
+    format: str
+    speed: float
+
+
+def submit_job(
+    session: Session,
+    queue: JobQueue,
+    engine: Engine,
+    owner: str,
+    text: str,
+    voice_ref: str,
+    language: str | None = None,
+    fmt: str = "wav",
+    speed: float = 1.0,
+) -> JobInfo:
+    """Validate everything, record the job as queued (committed), then hand it to ``queue``.
+
+    Too long or empty text, an unknown format, speed or language, or an unknown voice raise
+    a 4xx VoiceCloneError before anything is stored.
+    """
+    validate_owner(owner)
+    request = _validated_request(text, language, fmt, speed)
+    voice = find_voice(session, engine, owner, voice_ref)
+    job_id = uuid.uuid4()
+    job = Job(
+        id=job_id,
+        owner=owner,
+        voice_id=uuid.UUID(voice.voice_id) if voice.voice_id else None,
+        voice_ref=voice_ref.strip()[:1024],
+        text=request.text,
+        language=request.language,
+        format=request.format,
+        speed=request.speed,
+        status=JobStatus.QUEUED,
+        progress=0.0,
+        attempts=0,
+        result_key=result_key(owner, job_id, output_format(request.format).extension),
+    )
+    session.add(job)
+    session.commit()
+    queue.submit(str(job_id))
+    return job_info(job)
+
+
+def _validated_request(text: str, language: str | None, fmt: str, speed: float) -> _JobRequest:
+    settings = get_settings()
+    if not text or not text.strip():
+        raise InvalidText("There is no text to speak.", code="empty_text")
+    if len(text) > settings.max_job_chars:
+        raise InvalidText(
+            f"The text is {len(text):,} characters long; a job takes at most "
+            f"{settings.max_job_chars:,}.",
+            code="text_too_long",
+        )
+    audio_format = output_format(fmt).name
+    if not settings.min_speed <= speed <= settings.max_speed:
+        raise InvalidRequest(
+            f"Speed must be between {settings.min_speed} and {settings.max_speed}; got {speed}.",
+            code="invalid_speed",
+        )
+    code = resolve_language(text, language) if language else None
+    return _JobRequest(text=text, language=code, format=audio_format, speed=float(speed))
+
+
+def get_job(session: Session, owner: str, job_id: str) -> JobInfo:
+    return job_info(_owned_job(session, owner, job_id))
+
+
+def cancel_job(session: Session, owner: str, job_id: str) -> JobInfo:
+    """Cancel a queued or running job (the runner stops at its next chunk).
+
+    Cancelling a cancelled job changes nothing; a succeeded or failed job is a Conflict.
+    """
+    job = _owned_job(session, owner, job_id)
+    now = utcnow()
+    cancelled = rows_changed(
+        session,
+        update(Job)
+        .where(Job.id == job.id, Job.status.in_(UNFINISHED_STATUSES))
+        .values(status=JobStatus.CANCELLED, finished_at=now, updated_at=now),
+    )
+    session.commit()
+    session.refresh(job)
+    if cancelled == 0 and job.status != JobStatus.CANCELLED:
+        raise Conflict(f"Job {job_id} has already {job.status}; it cannot be cancelled.")
+    return job_info(job)
+
+
+def job_result(session: Session, store: ObjectStore, owner: str, job_id: str) -> JobResult:
+    """Where a finished job's audio is: key, size and content type.
+
+    Conflict while the job is queued or running; NotFound if it failed, was cancelled, or
+    its result is gone.
+    """
+    job = _owned_job(session, owner, job_id)
+    if job.status in UNFINISHED_STATUSES:
+        raise Conflict(f"Job {job_id} has not finished yet ({job.status}).", code="not_ready")
+    if job.status != JobStatus.SUCCEEDED or not job.result_key:
+        outcome = "was cancelled" if job.status == JobStatus.CANCELLED else "failed"
+        raise NotFound(f"Job {job_id} has no result: it {outcome}.")
+    size = store.size(job.result_key)
+    return JobResult(
+        key=job.result_key, size=size, content_type=output_format(job.format).content_type
+    )
+
+
+def _owned_job(session: Session, owner: str, job_id: str) -> Job:
+    try:
+        parsed = uuid.UUID(str(job_id))
+    except ValueError:
+        raise NotFound(f"No such job: {str(job_id)[:120]!r}.") from None
+    job = session.get(Job, parsed)
+    if job is None or job.owner != owner:
+        raise NotFound(f"No such job: {str(job_id)[:120]!r}.")
+    return job
+
+
+def job_info(job: Job) -> JobInfo:
+    return JobInfo(
+        id=str(job.id),
+        owner=job.owner,
+        status=job.status,
+        progress=job.progress,
+        voice_id=str(job.voice_id) if job.voice_id else None,
+        voice_ref=job.voice_ref,
+        language=job.language,
+        format=job.format,
+        speed=job.speed,
+        text_chars=len(job.text),
+        attempts=job.attempts,
+        error_code=job.error_code,
+        error_message=job.error_message,
+        result_key=job.result_key,
+        result_bytes=job.result_bytes,
+        duration_seconds=job.duration_seconds,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        updated_at=job.updated_at,
+    )

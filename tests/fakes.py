@@ -1,0 +1,187 @@
+"""Test doubles and helpers for service-level tests (storage, db, jobs, services, api).
+
+``FakeEngine`` implements the :class:`voiceclone.engines.Engine` protocol without a model:
+it "speaks" each piece of text as a short sine tone at 24 kHz, instantly, so job and API
+tests run in milliseconds. Use the real Kokoro engine (the ``engine`` fixture) only where
+the voice itself is the point.
+
+    engine = FakeEngine()                         # stock voice "fake_voice"
+    engine = FakeEngine(chunk_delay=0.1)          # slow enough to cancel or kill mid-job
+    engine = FakeEngine(failure=InvalidText("no", code="x"), fail_after_chunks=1)
+
+``write_speech_like_wav`` makes a reference recording that passes ``prepare_reference``
+(>= 3 s of voiced, syllable-modulated sound); ``RecordingQueue`` is a JobQueue that only
+records what was submitted; ``wait_until`` polls a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from voiceclone.audio.chunk import AudioChunk
+from voiceclone.engines.base import VoiceProfile, VoiceSample
+from voiceclone.errors import InvalidText
+from voiceclone.text.language import resolve_language
+
+FAKE_SAMPLE_RATE = 24_000
+FAKE_STOCK_VOICE = "fake_voice"
+FAKE_STYLE_DIM = 4
+DEFAULT_PITCH_HZ = 220.0
+REFERENCE_RATE = 16_000
+
+
+class FakeEngine:
+    """A model-free Engine: one sine-tone chunk per ``chars_per_chunk`` of text.
+
+    Counters (``chunks_made``, ``synthesize_calls``) and the ``first_chunk`` event let a
+    test see how far synthesis got. ``chunk_delay`` sleeps before each chunk;
+    ``failure`` is raised after ``fail_after_chunks`` chunks.
+    """
+
+    name = "fake"
+    version = "1"
+    sample_rate = FAKE_SAMPLE_RATE
+
+    def __init__(
+        self,
+        *,
+        chunk_seconds: float = 0.2,
+        chars_per_chunk: int = 40,
+        chunk_delay: float = 0.0,
+        failure: BaseException | None = None,
+        fail_after_chunks: int = 0,
+    ) -> None:
+        self.chunk_seconds = chunk_seconds
+        self.chars_per_chunk = chars_per_chunk
+        self.chunk_delay = chunk_delay
+        self.failure = failure
+        self.fail_after_chunks = fail_after_chunks
+        self.chunks_made = 0
+        self.synthesize_calls = 0
+        self.first_chunk = threading.Event()
+        self._lock = threading.Lock()
+
+    def pieces(self, text: str) -> list[str]:
+        """How the text is cut into chunks (one chunk per piece)."""
+        return textwrap.wrap(text, self.chars_per_chunk) or [text]
+
+    def expected_seconds(self, text: str) -> float:
+        return len(self.pieces(text)) * self.chunk_seconds
+
+    def stock_voice_names(self) -> list[str]:
+        return [FAKE_STOCK_VOICE]
+
+    def stock_voice(self, name: str) -> VoiceProfile:
+        if name != FAKE_STOCK_VOICE:
+            raise InvalidText(f"Unknown stock voice {name!r}.", code="unknown_voice")
+        return self._profile(np.full((1, FAKE_STYLE_DIM), DEFAULT_PITCH_HZ), "stock", [])
+
+    def create_voice(
+        self, samples: Sequence[VoiceSample], languages: Sequence[str] = ()
+    ) -> VoiceProfile:
+        if not samples:
+            raise ValueError("create_voice needs at least one sample")
+        pitch = DEFAULT_PITCH_HZ + 10.0 * len(samples)
+        return self._profile(np.full((1, FAKE_STYLE_DIM), pitch), "fake-clone", list(languages))
+
+    def _profile(self, style: np.ndarray, method: str, languages: list[str]) -> VoiceProfile:
+        return VoiceProfile(
+            engine=self.name,
+            engine_version=self.version,
+            style=style.astype(np.float32),
+            languages=languages,
+            method=method,
+        )
+
+    def synthesize(
+        self,
+        text: str | Iterable[str],
+        voice: VoiceProfile,
+        language: str | None = None,
+        speed: float = 1.0,
+    ) -> Iterator[AudioChunk]:
+        if not 0.25 <= speed <= 4.0:
+            raise InvalidText(
+                f"Speed must be between 0.25 and 4; got {speed}.", code="invalid_speed"
+            )
+        whole = text if isinstance(text, str) else "".join(text)
+        if not whole.strip():
+            raise InvalidText("There is no text to speak.", code="empty_text")
+        resolve_language(whole, language)
+        with self._lock:
+            self.synthesize_calls += 1
+        pitch = float(voice.style[0, 0]) if voice.style is not None else DEFAULT_PITCH_HZ
+        return self._chunks(self.pieces(whole), pitch)
+
+    def _chunks(self, pieces: list[str], pitch: float) -> Iterator[AudioChunk]:
+        for index, piece in enumerate(pieces):
+            if self.failure is not None and index >= self.fail_after_chunks:
+                raise self.failure
+            if self.chunk_delay:
+                time.sleep(self.chunk_delay)
+            with self._lock:
+                self.chunks_made += 1
+            self.first_chunk.set()
+            samples = sine(self.chunk_seconds, pitch, FAKE_SAMPLE_RATE)
+            yield AudioChunk(samples=samples, sample_rate=FAKE_SAMPLE_RATE, text=piece, index=index)
+
+
+class RecordingQueue:
+    """A JobQueue that runs nothing and remembers what it was given."""
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+
+    def submit(self, job_id: str) -> None:
+        self.submitted.append(job_id)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def sine(seconds: float, hz: float, rate: int, level: float = 0.3) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return (level * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def speech_like(seconds: float, rate: int = REFERENCE_RATE, level: float = 0.3) -> np.ndarray:
+    """A voiced, syllable-modulated harmonic tone that counts as speech all along."""
+    t = np.arange(round(seconds * rate)) / rate
+    pitch = 200.0 * (1.0 + 0.03 * np.sin(2 * np.pi * 3.0 * t))
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    voice = sum(np.sin(k * phase) / k for k in range(1, 8))
+    signal = voice * (0.35 + 0.65 * np.abs(np.sin(np.pi * 4.0 * t)))
+    return (level * signal / np.max(np.abs(signal))).astype(np.float32)
+
+
+def write_speech_like_wav(path: Path, seconds: float = 4.5) -> Path:
+    """A reference recording that ``prepare_reference`` accepts."""
+    sf.write(path, speech_like(seconds), REFERENCE_RATE, format="WAV", subtype="PCM_16")
+    return path
+
+
+def write_silent_wav(path: Path, seconds: float = 4.5) -> Path:
+    """A valid WAV file with no speech in it (rejected as a reference)."""
+    sf.write(
+        path, np.zeros(round(seconds * REFERENCE_RATE), np.float32), REFERENCE_RATE, format="WAV"
+    )
+    return path
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> None:
+    """Poll ``condition`` until it is true; AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(step)
