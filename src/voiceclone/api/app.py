@@ -1,0 +1,91 @@
+"""The FastAPI application: wiring only (routes live in ``api/routes``, logic in services)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import anyio.to_thread
+from fastapi import FastAPI
+
+from voiceclone import __version__
+from voiceclone.api.errors import install_error_handlers
+from voiceclone.api.routes import health, jobs, legacy, openai, speech, voices
+from voiceclone.db import make_session_factory, migrate, session_scope
+from voiceclone.engines import Engine, load_engine
+from voiceclone.jobs.local import LocalJobQueue
+from voiceclone.services.keys import any_api_key_exists
+from voiceclone.settings import Settings, get_settings
+from voiceclone.storage import open_store
+
+#: Worker threads for streamed response bodies (speech chunks, stored objects), apart from
+#: the shared pool that runs the other routes, so long syntheses never starve quick routes.
+STREAM_THREADS = 16
+
+NO_KEY_HINT = (
+    "No API key exists yet. Create one with:  voiceclone keys create --owner NAME"
+    "  (then send 'Authorization: Bearer <key>')."
+)
+
+DESCRIPTION = """Self-hostable voice-cloning text-to-speech.
+
+Every route but `/healthz` and `/readyz` needs `Authorization: Bearer <key>`
+(`voiceclone keys create --owner NAME`). Errors are always
+`{"error": {"code": ..., "message": ...}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The service app. At start-up it migrates the database, opens the object store,
+    loads the engine (unless ``engine`` is given, e.g. a test double) and starts the job
+    queue, which resumes jobs a crash left unfinished."""
+    chosen = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.stream_limiter = anyio.CapacityLimiter(STREAM_THREADS)
+        await anyio.to_thread.run_sync(_start, app, chosen, engine)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(_stop, app)
+
+    app = FastAPI(
+        title="voiceclone",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = chosen
+    install_error_handlers(app)
+    for module in (health, legacy, voices, jobs, speech, openai):
+        app.include_router(module.router)
+    return app
+
+
+def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
+    migrate(settings.database_url)
+    factory = make_session_factory(settings.database_url)
+    app.state.session_factory = factory
+    app.state.store = open_store(settings.storage_url, settings)
+    app.state.engine = engine or load_engine(settings.engine)
+    warm_up = getattr(app.state.engine, "warm_up", None)
+    if callable(warm_up):  # so the first caller does not pay for lazy setup
+        warm_up()
+    queue = LocalJobQueue(factory, app.state.store, app.state.engine, settings.worker_threads)
+    app.state.queue = queue
+    queue.start()
+    with session_scope(factory) as session:
+        if not any_api_key_exists(session):
+            print(NO_KEY_HINT, file=sys.stderr, flush=True)
+
+
+def _stop(app: FastAPI) -> None:
+    queue = getattr(app.state, "queue", None)
+    if queue is not None:
+        queue.stop()
+    factory = getattr(app.state, "session_factory", None)
+    if factory is not None:
+        factory.kw["bind"].dispose()

@@ -1,0 +1,189 @@
+"""Responses that stream: stored objects with HTTP Range, and audio as the engine makes it."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import anyio.to_thread
+from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from voiceclone.api.errors import error_response
+from voiceclone.audio.encode import FORMATS
+from voiceclone.engines.base import Engine
+from voiceclone.errors import VoiceCloneError
+from voiceclone.services.streaming import VoiceSettings, speech_bytes
+from voiceclone.storage.base import ObjectStore
+
+T = TypeVar("T")
+
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_DONE = object()
+FILE_BLOCK_BYTES = 256 * 1024
+
+
+class RangeNotSatisfiable(VoiceCloneError):
+    code = "range_not_satisfiable"
+    status = 416
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(start, end_exclusive)`` for a single-range ``Range`` header, or None for the whole
+    object (no header, a multi-range or an unparseable one — RFC 9110 lets servers ignore
+    those). Raises :class:`RangeNotSatisfiable` for a range entirely past the end."""
+    if not header:
+        return None
+    match = _RANGE.match(header)
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix range: the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise RangeNotSatisfiable(f"Range {header!r} is empty for a {size}-byte object.")
+        return max(size - length, 0), size
+    start = int(first)
+    end = min(int(last) + 1, size) if last else size
+    if last and int(last) < start:
+        return None  # invalid: ignore, as RFC 9110 says
+    if start >= size:
+        raise RangeNotSatisfiable(
+            f"Range {header!r} starts past the end of the {size}-byte object."
+        )
+    return start, end
+
+
+def object_response(
+    request: Request,
+    store: ObjectStore,
+    key: str,
+    size: int,
+    media_type: str,
+    filename: str | None = None,
+) -> Response:
+    """Serve a stored object, streamed from the store in pieces (never loaded whole)."""
+
+    def read(start: int, end: int) -> Iterator[bytes]:
+        return store.iter_range(key, start, end)
+
+    return ranged_response(request, size, read, media_type, filename)
+
+
+def file_response(
+    request: Request,
+    path: Path,
+    media_type: str,
+    filename: str | None = None,
+    cleanup: Callable[[], None] | None = None,
+) -> Response:
+    """Serve a local file like :func:`object_response`; ``cleanup`` runs afterwards."""
+
+    def read(start: int, end: int) -> Iterator[bytes]:
+        with path.open("rb") as source:
+            source.seek(start)
+            remaining = end - start
+            while remaining > 0 and (block := source.read(min(FILE_BLOCK_BYTES, remaining))):
+                remaining -= len(block)
+                yield block
+
+    size = path.stat().st_size
+    background = BackgroundTask(cleanup) if cleanup is not None else None
+    return ranged_response(request, size, read, media_type, filename, cleanup, background)
+
+
+def ranged_response(
+    request: Request,
+    size: int,
+    read: Callable[[int, int], Iterator[bytes]],
+    media_type: str,
+    filename: str | None = None,
+    on_close: Callable[[], None] | None = None,
+    background: BackgroundTask | None = None,
+) -> Response:
+    """``Accept-Ranges: bytes``; a single-range ``Range`` request gets 206 with
+    ``Content-Range``, one past the end 416. ``read(start, end)`` yields bytes [start, end)."""
+    try:
+        byte_range = parse_range(request.headers.get("range"), size)
+    except RangeNotSatisfiable as error:
+        if on_close is not None:
+            on_close()
+        return error_response(416, error.code, error.message, {"Content-Range": f"bytes */{size}"})
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=0"}
+    if filename:
+        headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    if byte_range is None:
+        start, end, status = 0, size, 200
+    else:
+        start, end = byte_range
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    body = read(start, end) if end > start else iter(())
+    return StreamingResponse(
+        iterate_in_thread(body, request, on_close),
+        status_code=status,
+        media_type=media_type,
+        headers=headers,
+        background=background,
+    )
+
+
+async def iterate_in_thread(
+    iterator: Iterator[T],
+    request: Request | None = None,
+    on_close: Callable[[], None] | None = None,
+) -> AsyncIterator[T]:
+    """Drive a blocking iterator from worker threads, one item at a time, so the event loop
+    stays free. Stops between items as soon as the client has gone, and always closes the
+    iterator (a generator's ``finally`` then runs at once, e.g. ending synthesis).
+
+    The threads come from the app's stream limiter, not the shared pool: a chunk of speech
+    can take seconds, and many streams must not starve the quick routes of threads.
+    """
+    limiter = getattr(request.app.state, "stream_limiter", None) if request else None
+    try:
+        while True:
+            item = await anyio.to_thread.run_sync(next, iterator, _DONE, limiter=limiter)
+            if item is _DONE:
+                break
+            yield item  # type: ignore[misc]
+            if request is not None and await request.is_disconnected():
+                break
+    finally:
+        # Not awaited: this also runs when the response task is cancelled on disconnect.
+        # No thread is inside the iterator here: run_sync waits for its thread to return.
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+        if on_close is not None:
+            on_close()
+
+
+#: Sent with live audio: never cache it, and tell proxies not to buffer it.
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+def audio_stream_response(
+    request: Request, engine: Engine, text: str | Iterable[str], voice: VoiceSettings
+) -> StreamingResponse:
+    """Chunked audio, each piece sent as soon as the engine has made it. The synthesis
+    generator runs in worker threads and is closed the moment the client goes away."""
+    body = iterate_in_thread(speech_bytes(engine, text, voice), request)
+    return StreamingResponse(body, media_type=voice.content_type, headers=STREAM_HEADERS)
+
+
+def media_type_for(key: str) -> str:
+    """Content type of a stored object, from its extension."""
+    extension = key.rsplit(".", 1)[-1].lower() if "." in key else ""
+    for spec in FORMATS.values():
+        if spec.extension == extension:
+            return spec.content_type
+    guessed, _ = mimetypes.guess_type(f"object.{extension}")
+    return guessed or "application/octet-stream"

@@ -1,0 +1,49 @@
+"""Liveness and readiness probes (no API key needed)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from voiceclone.api.deps import get_session_factory
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
+
+READY_PROBE_KEY = "health/ready-probe"
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Database, object store and engine are usable")
+def readyz(
+    request: Request,
+    factory: Annotated[sessionmaker[Session], Depends(get_session_factory)],
+) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        with factory() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: database check failed: %s", exc)
+        checks["database"] = "unavailable"
+    try:
+        request.app.state.store.exists(READY_PROBE_KEY)
+        checks["storage"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: storage check failed: %s", exc)
+        checks["storage"] = "unavailable"
+    engine = getattr(request.app.state, "engine", None)
+    checks["engine"] = "ok" if engine is not None else "not loaded"
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)

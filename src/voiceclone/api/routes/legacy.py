@@ -1,0 +1,133 @@
+"""The original routes, same shapes, now behind an API key:
+``POST /upload-voice``, ``POST /synthesize``, ``GET /results/stream?blob=``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from voiceclone.api.deps import EngineDep, OwnerDep, QueueDep, SessionDep, StoreDep, UploadDep
+from voiceclone.api.responses import media_type_for, object_response
+from voiceclone.api.schemas import (
+    ERROR_RESPONSES,
+    LegacySynthesize,
+    LegacySynthesizeOut,
+    LegacyUploadOut,
+)
+from voiceclone.api.uploads import multipart_doc, require_files
+from voiceclone.errors import Forbidden
+from voiceclone.services import jobs, voices
+from voiceclone.storage.keys import checked_key
+
+router = APIRouter(tags=["original routes"], responses=ERROR_RESPONSES)
+
+
+def _check_user(user_id: str | None, owner: str) -> None:
+    """``user_id`` is optional, but when given it must be the caller's own owner name."""
+    if user_id and user_id.strip() != owner:
+        raise Forbidden(
+            f"user_id {user_id[:80]!r} does not match your API key's owner; "
+            "send your own owner name or omit user_id."
+        )
+
+
+def _stream_url(request: Request, blob: str) -> str:
+    return f"{request.url_for('stream_result')}?blob={quote(blob, safe='/')}"
+
+
+@router.post(
+    "/upload-voice",
+    response_model=LegacyUploadOut,
+    summary="Upload a reference recording (creates a voice)",
+    openapi_extra=multipart_doc({"user_id": "string", "file": "binary"}, required=["file"]),
+)
+def upload_voice(
+    request: Request,
+    owner: OwnerDep,
+    form: UploadDep,
+    session: SessionDep,
+    store: StoreDep,
+    engine: EngineDep,
+) -> LegacyUploadOut:
+    _check_user(form.value("user_id"), owner)
+    uploads = require_files(form, "file", "files")
+    name = form.value("name") or Path(uploads[0].filename).stem or "voice"
+    info = voices.create_voice(
+        session,
+        store,
+        engine,
+        owner,
+        name,
+        [(upload.path, upload.filename) for upload in uploads],
+        form.value("language") or None,
+    )
+    blob = info.sample_keys[0]
+    return LegacyUploadOut(
+        message="Voice uploaded.",
+        user_id=owner,
+        blob=blob,
+        url=_stream_url(request, blob),
+        voice_id=info.id,
+    )
+
+
+@router.post(
+    "/synthesize",
+    status_code=202,
+    response_model=LegacySynthesizeOut,
+    summary="Queue synthesis in an uploaded voice",
+)
+def synthesize(
+    request: Request,
+    body: LegacySynthesize,
+    owner: OwnerDep,
+    session: SessionDep,
+    engine: EngineDep,
+    queue: QueueDep,
+) -> LegacySynthesizeOut:
+    _check_user(body.user_id, owner)
+    info = jobs.submit_job(
+        session,
+        queue,
+        engine,
+        owner,
+        body.text,
+        body.input_voice_gcs,
+        body.language,
+        body.format,
+        body.speed,
+    )
+    assert info.result_key is not None
+    return LegacySynthesizeOut(
+        message="Synthesis queued.",
+        job=info.id,
+        status=info.status,
+        result_blob=info.result_key,
+        result_url=str(request.url_for("get_job_audio", job_id=info.id)),
+        proxy_stream_url=_stream_url(request, info.result_key),
+        job_url=str(request.url_for("get_job", job_id=info.id)),
+    )
+
+
+@router.get(
+    "/results/stream",
+    name="stream_result",
+    response_class=StreamingResponse,
+    summary="Stream one of your stored objects (HTTP Range supported)",
+)
+def stream_result(
+    request: Request,
+    owner: OwnerDep,
+    store: StoreDep,
+    blob: Annotated[str, Query(description="results/{owner}/… or voices/{owner}/…")],
+) -> StreamingResponse:
+    kind = "voices" if blob.startswith("voices/") else "results"
+    key = checked_key(owner, blob, kind)
+    size = store.size(key)
+    return object_response(
+        request, store, key, size, media_type_for(key), filename=key.rsplit("/", 1)[-1]
+    )

@@ -1,0 +1,126 @@
+"""OpenAI-compatible speech: ``POST /v1/audio/speech``, ``GET /v1/audio/voices``,
+``GET /v1/models`` — so the official ``openai`` SDK works with ``base_url`` pointed here."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from voiceclone.api.deps import EngineDep, OwnerDep, SessionDep
+from voiceclone.api.responses import STREAM_HEADERS, audio_stream_response, iterate_in_thread
+from voiceclone.api.schemas import (
+    ERROR_RESPONSES,
+    OpenAIModel,
+    OpenAIModelList,
+    OpenAISpeechCreate,
+    OpenAIVoice,
+    OpenAIVoiceList,
+)
+from voiceclone.services.streaming import (
+    OPENAI_VOICE_ALIASES,
+    check_openai_model,
+    openai_model_ids,
+    plan_speech,
+    speech_bytes,
+)
+from voiceclone.services.voices import list_voices
+
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=ERROR_RESPONSES)
+
+#: OpenAI caps ``input`` at 4096 characters; so do we, for drop-in behaviour.
+MAX_INPUT_CHARS = 4096
+MODELS_CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" timestamp for the listing
+
+
+@router.post(
+    "/audio/speech",
+    response_class=StreamingResponse,
+    summary="Speak text (OpenAI's audio.speech.create); streamed as audio or SSE",
+)
+def create_speech(
+    request: Request,
+    body: OpenAISpeechCreate,
+    owner: OwnerDep,
+    session: SessionDep,
+    engine: EngineDep,
+) -> StreamingResponse:
+    check_openai_model(engine, body.model)
+    voice_ref = body.voice if isinstance(body.voice, str) else body.voice.id
+    plan = plan_speech(
+        session,
+        engine,
+        owner,
+        body.input,
+        voice_ref,
+        None,
+        body.response_format,
+        body.speed,
+        max_chars=MAX_INPUT_CHARS,
+        openai_aliases=True,
+    )
+    if body.stream_format == "sse":
+        events = _sse_events(speech_bytes(engine, plan.text, plan.voice), plan.text)
+        return StreamingResponse(
+            iterate_in_thread(events, request),
+            media_type="text/event-stream",
+            headers=STREAM_HEADERS,
+        )
+    return audio_stream_response(request, engine, plan.text, plan.voice)
+
+
+def _sse_events(audio: Iterator[bytes], text: str) -> Iterator[bytes]:
+    """``speech.audio.delta`` events with base64 audio, then ``speech.audio.done``."""
+    output_bytes = 0
+    try:
+        for data in audio:
+            output_bytes += len(data)
+            yield _event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+    finally:
+        audio.close()  # type: ignore[attr-defined]
+    # Token counts are approximations (this server has no tokenizer for billing).
+    input_tokens = max(1, len(text) // 4)
+    output_tokens = max(1, output_bytes // 1024)
+    usage = {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+    yield _event({"type": "speech.audio.done", "usage": usage})
+
+
+def _event(payload: dict[str, object]) -> bytes:
+    return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
+
+
+@router.get(
+    "/audio/voices",
+    response_model=OpenAIVoiceList,
+    summary="Voices usable as `voice`: yours, the stock voices and OpenAI's names",
+)
+def audio_voices(owner: OwnerDep, session: SessionDep, engine: EngineDep) -> OpenAIVoiceList:
+    custom = [
+        OpenAIVoice(id=info.id, name=info.name, type="custom", language=info.language)
+        for info in list_voices(session, owner)
+    ]
+    stock_names = engine.stock_voice_names()
+    stock = [OpenAIVoice(id=name, name=name, type="stock") for name in stock_names]
+    aliases = [
+        OpenAIVoice(id=alias, name=f"{alias} ({stock_name})", type="alias")
+        for alias, stock_name in OPENAI_VOICE_ALIASES.items()
+        if stock_name in stock_names
+    ]
+    return OpenAIVoiceList(voices=[*custom, *stock, *aliases])
+
+
+@router.get("/models", response_model=OpenAIModelList, summary="Models (OpenAI's models.list)")
+def models(owner: OwnerDep, engine: EngineDep) -> OpenAIModelList:
+    return OpenAIModelList(
+        data=[
+            OpenAIModel(id=model, created=MODELS_CREATED, owned_by="voiceclone")
+            for model in openai_model_ids(engine)
+        ]
+    )

@@ -1,0 +1,318 @@
+"""``/v1/speech``: audio streamed while it is made, over HTTP or a WebSocket.
+
+WebSocket protocol (``/v1/speech/ws``):
+
+1. Authenticate with ``Authorization: Bearer <key>`` on the upgrade request, or put
+   ``"api_key"`` in the first message.
+2. The client sends a JSON config: ``{"voice": ..., "language": ..., "format": "pcm",
+   "speed": 1.0}`` (only ``voice`` is required; ``format`` defaults to ``pcm``, s16le mono at
+   the rate given in the reply). The server answers ``{"type": "ready", "format",
+   "content_type", "sample_rate"}``.
+3. The client sends text: plain text frames, or ``{"type": "text", "text": "..."}``.
+   Synthesis starts as soon as a clause is complete; the server sends binary audio frames
+   as they are made.
+4. ``{"type": "flush"}`` ends the current utterance: the rest of its audio follows, then
+   ``{"type": "done"}``; more text may follow (a new utterance; wav/mp3/... start a new
+   stream with its own header). ``{"type": "end"}`` does the same, then closes the socket.
+
+Errors arrive as ``{"type": "error", "error": {"code", "message"}}`` followed by a close.
+If the client goes away, synthesis stops before the next chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import threading
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketState
+
+from voiceclone.api.deps import EngineDep, OwnerDep, SessionDep, owner_for_token
+from voiceclone.api.responses import audio_stream_response
+from voiceclone.api.schemas import ERROR_RESPONSES, SpeechCreate
+from voiceclone.engines.base import Engine
+from voiceclone.errors import InvalidRequest, InvalidText, Unauthorized, VoiceCloneError
+from voiceclone.services.streaming import (
+    TextFeed,
+    VoiceSettings,
+    live_speech_bytes,
+    plan_speech,
+    voice_settings,
+)
+from voiceclone.settings import get_settings
+
+router = APIRouter(prefix="/v1/speech", tags=["speech"], responses=ERROR_RESPONSES)
+log = logging.getLogger(__name__)
+
+WS_POLICY_VIOLATION = 1008
+WS_INVALID_DATA = 1007
+WS_INTERNAL_ERROR = 1011
+
+
+@router.post(
+    "",
+    response_class=StreamingResponse,
+    summary="Speak text, streaming the audio as it is made (chunked)",
+)
+def speech(
+    request: Request, body: SpeechCreate, owner: OwnerDep, session: SessionDep, engine: EngineDep
+) -> StreamingResponse:
+    plan = plan_speech(
+        session, engine, owner, body.text, body.voice, body.language, body.format, body.speed
+    )
+    return audio_stream_response(request, engine, plan.text, plan.voice)
+
+
+# -- WebSocket ------------------------------------------------------------------------------
+
+
+class _Utterance:
+    """Text of one utterance as it arrives, and whether the socket closes after it."""
+
+    def __init__(self) -> None:
+        self.feed = TextFeed()
+        self.chars = 0
+        self.final = False
+
+
+class _ClientGone(Exception):
+    pass
+
+
+@router.websocket("/ws")
+async def speech_ws(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        config = await _receive_json(websocket)
+        owner = await run_in_threadpool(
+            owner_for_token,
+            websocket.app.state.session_factory,
+            _token(websocket, config),
+        )
+        engine: Engine = websocket.app.state.engine
+        voice = await run_in_threadpool(_voice_for, websocket, engine, owner, config)
+    except WebSocketDisconnect:
+        return
+    except VoiceCloneError as error:
+        code = WS_POLICY_VIOLATION if isinstance(error, Unauthorized) else WS_INVALID_DATA
+        await _close_with_error(websocket, error.code, error.message, code)
+        return
+    await websocket.send_json(
+        {
+            "type": "ready",
+            "format": voice.format,
+            "content_type": voice.content_type,
+            "sample_rate": engine.sample_rate,
+        }
+    )
+    await _run_session(websocket, engine, voice)
+
+
+def _token(websocket: WebSocket, config: dict[str, Any]) -> str | None:
+    scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    key = config.get("api_key")
+    return key if isinstance(key, str) else None
+
+
+def _voice_for(
+    websocket: WebSocket, engine: Engine, owner: str, config: dict[str, Any]
+) -> VoiceSettings:
+    voice = config.get("voice")
+    if not isinstance(voice, str) or not voice:
+        raise InvalidRequest('The first message must name a "voice".', code="missing_voice")
+    speed = config.get("speed", 1.0)
+    if not isinstance(speed, int | float) or isinstance(speed, bool):
+        raise InvalidRequest("speed must be a number.", code="invalid_speed")
+    fmt = config.get("format") or "pcm"
+    language = config.get("language")
+    with websocket.app.state.session_factory() as session:
+        return voice_settings(session, engine, owner, voice, language, str(fmt), float(speed))
+
+
+async def _receive_json(websocket: WebSocket) -> dict[str, Any]:
+    text = await websocket.receive_text()
+    try:
+        message = json.loads(text)
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        raise InvalidRequest(
+            'The first message must be a JSON object such as {"voice": "af_heart"}.',
+            code="invalid_config",
+        )
+    return message
+
+
+async def _close_with_error(websocket: WebSocket, code: str, message: str, close_code: int) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_json({"type": "error", "error": {"code": code, "message": message}})
+        await websocket.close(code=close_code)
+
+
+async def _run_session(websocket: WebSocket, engine: Engine, voice: VoiceSettings) -> None:
+    """Receive text and control messages while utterances are synthesized in order."""
+    utterances_in, utterances_out = anyio.create_memory_object_stream[_Utterance](100)
+    max_chars = get_settings().max_job_chars
+    failure: list[VoiceCloneError] = []
+
+    async def receive() -> None:
+        current = _Utterance()
+        await utterances_in.send(current)
+        try:
+            while True:
+                kind, text = _parse(await websocket.receive_text())
+                if kind == "text":
+                    current.chars += len(text)
+                    if current.chars > max_chars:
+                        raise InvalidText(
+                            f"An utterance may hold at most {max_chars:,} characters; "
+                            "send a flush between long passages.",
+                            code="text_too_long",
+                        )
+                    current.feed.put(text)
+                    continue
+                current.final = kind == "end"
+                current.feed.end()
+                if current.final:
+                    return
+                current = _Utterance()
+                await utterances_in.send(current)
+        except (WebSocketDisconnect, RuntimeError):
+            current.feed.abort()
+            raise _ClientGone from None
+        except VoiceCloneError as error:
+            current.feed.abort()
+            failure.append(error)
+            raise
+        finally:
+            utterances_in.close()
+
+    async def speak() -> None:
+        async for utterance in utterances_out:
+            await _speak_utterance(websocket, engine, voice, utterance)
+            if utterance.feed.aborted.is_set():
+                return
+            await websocket.send_json({"type": "done"})
+            if utterance.final:
+                return
+
+    try:
+        async with anyio.create_task_group() as group:
+
+            async def speak_then_stop() -> None:
+                await speak()
+                group.cancel_scope.cancel()
+
+            group.start_soon(receive)
+            group.start_soon(speak_then_stop)
+    except Exception as exc:
+        errors = _leaves(exc)
+        if any(isinstance(error, _ClientGone) for error in errors):
+            return
+        known = failure or [e for e in errors if isinstance(e, VoiceCloneError)]
+        if known:
+            error = known[0]
+            await _close_with_error(websocket, error.code, error.message, WS_INVALID_DATA)
+        else:
+            log.error("speech websocket failed", exc_info=exc)
+            await _close_with_error(
+                websocket, "internal_error", "Synthesis failed unexpectedly.", WS_INTERNAL_ERROR
+            )
+        return
+    if websocket.client_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside (possibly nested) exception groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def _parse(message: str) -> tuple[str, str]:
+    """``("text", piece)``, ``("flush", "")`` or ``("end", "")``."""
+    stripped = message.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "type" in data:
+            kind = data["type"]
+            if kind == "text" and isinstance(data.get("text"), str):
+                return "text", data["text"]
+            if kind in ("flush", "end"):
+                return kind, ""
+            raise InvalidRequest(
+                f"Unknown message type {kind!r}: send text, "
+                '{"type": "text", "text": ...}, {"type": "flush"} or {"type": "end"}.',
+                code="invalid_message",
+            )
+    return "text", message
+
+
+async def _speak_utterance(
+    websocket: WebSocket, engine: Engine, voice: VoiceSettings, utterance: _Utterance
+) -> None:
+    """Synthesize one utterance in a worker thread, sending each piece as it is ready."""
+    loop = asyncio.get_running_loop()
+    pieces: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+    feed = utterance.feed
+
+    def work() -> None:
+        stream = None
+        try:
+            head = _leading_text(feed)  # wait for text: an empty utterance makes no audio
+            if head is None:
+                return
+            stream = live_speech_bytes(engine, itertools.chain(head, feed), voice)
+            for data in stream:
+                if feed.aborted.is_set():
+                    break
+                loop.call_soon_threadsafe(pieces.put_nowait, data)
+        except BaseException as exc:  # handed to the event loop and raised there
+            loop.call_soon_threadsafe(pieces.put_nowait, exc)
+        finally:
+            if stream is not None:
+                stream.close()
+            loop.call_soon_threadsafe(pieces.put_nowait, None)
+
+    # A thread of its own: it may wait a long time for text, and must not hold a pool slot.
+    worker = threading.Thread(target=work, name="voiceclone-ws-speech", daemon=True)
+    worker.start()
+    finished = False
+    try:
+        while (item := await pieces.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            try:
+                await websocket.send_bytes(item)
+            except (WebSocketDisconnect, RuntimeError):
+                raise _ClientGone from None
+        finished = True
+    finally:
+        if not finished:  # cancelled, client gone or failed: stop the worker's synthesis
+            feed.abort()
+
+
+def _leading_text(feed: TextFeed) -> list[str] | None:
+    """The pieces up to and including the first that is not blank (None if there is none),
+    so a stream that opens with a space or a newline is not taken for empty text."""
+    head = []
+    for piece in feed:
+        head.append(piece)
+        if piece.strip():
+            return head
+    return None

@@ -1,0 +1,82 @@
+"""``/v1/voices``: clone a voice from recordings, list, rename, delete, preview."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from voiceclone.api.deps import EngineDep, OwnerDep, SessionDep, StoreDep, UploadDep
+from voiceclone.api.responses import audio_stream_response
+from voiceclone.api.schemas import ERROR_RESPONSES, VoiceList, VoiceOut, VoiceRename
+from voiceclone.api.uploads import multipart_doc, require_files
+from voiceclone.services import voices
+from voiceclone.services.streaming import plan_preview
+
+router = APIRouter(prefix="/v1/voices", tags=["voices"], responses=ERROR_RESPONSES)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=VoiceOut,
+    summary="Clone a voice from one or more recordings",
+    openapi_extra=multipart_doc(
+        {"name": "string", "files": "binary[]", "language": "string"}, required=["name", "files"]
+    ),
+)
+def create_voice(
+    owner: OwnerDep, form: UploadDep, session: SessionDep, store: StoreDep, engine: EngineDep
+) -> VoiceOut:
+    uploads = require_files(form, "files", "file")
+    info = voices.create_voice(
+        session,
+        store,
+        engine,
+        owner,
+        form.value("name") or "",
+        [(upload.path, upload.filename) for upload in uploads],
+        form.value("language") or None,
+    )
+    return VoiceOut.of(info)
+
+
+@router.get("", response_model=VoiceList, summary="Your voices, newest first")
+def list_voices(owner: OwnerDep, session: SessionDep) -> VoiceList:
+    return VoiceList(voices=[VoiceOut.of(info) for info in voices.list_voices(session, owner)])
+
+
+@router.get("/{voice_id}", response_model=VoiceOut, summary="One of your voices")
+def get_voice(voice_id: str, owner: OwnerDep, session: SessionDep) -> VoiceOut:
+    return VoiceOut.of(voices.get_voice(session, owner, voice_id))
+
+
+@router.patch("/{voice_id}", response_model=VoiceOut, summary="Rename a voice")
+def rename_voice(
+    voice_id: str, body: VoiceRename, owner: OwnerDep, session: SessionDep
+) -> VoiceOut:
+    return VoiceOut.of(voices.rename_voice(session, owner, voice_id, body.name))
+
+
+@router.delete(
+    "/{voice_id}", status_code=204, summary="Delete a voice, its samples and its profile"
+)
+def delete_voice(voice_id: str, owner: OwnerDep, session: SessionDep, store: StoreDep) -> Response:
+    voices.delete_voice(session, store, owner, voice_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{voice_id}/preview",
+    response_class=StreamingResponse,
+    summary="Hear a short sentence in the voice (streamed)",
+)
+def preview_voice(
+    request: Request,
+    voice_id: str,
+    owner: OwnerDep,
+    session: SessionDep,
+    engine: EngineDep,
+    format: str = "mp3",
+) -> StreamingResponse:
+    plan = plan_preview(session, engine, owner, voice_id, format)
+    return audio_stream_response(request, engine, plan.text, plan.voice)

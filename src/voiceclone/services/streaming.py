@@ -1,0 +1,270 @@
+"""Live speech: validate a request, then stream encoded audio as the engine makes it.
+
+Used by the streaming HTTP routes (``/v1/speech``, the OpenAI-compatible route, voice
+previews) and the WebSocket. Everything a caller can get wrong is checked before the first
+byte is produced, so errors are clean 4xx responses rather than broken streams. Text that
+arrives over time (the WebSocket) is spoken sentence by sentence as each one completes
+(:func:`live_speech_bytes`); :class:`TextFeed` carries it from the socket to the engine.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from voiceclone.audio.chunk import AudioChunk
+from voiceclone.audio.encode import encode_chunks, output_format
+from voiceclone.engines.base import Engine, VoiceProfile
+from voiceclone.errors import InvalidRequest, InvalidText, NotFound
+from voiceclone.services.voices import find_voice, get_voice, preview_text, voice_profile
+from voiceclone.settings import get_settings
+from voiceclone.text.language import AUTO, resolve_language
+from voiceclone.text.split import iter_sentences
+
+#: Voice names of OpenAI's speech API, mapped to the closest stock voice, so clients written
+#: for OpenAI work unchanged. A voice of the caller's with the same name takes precedence.
+OPENAI_VOICE_ALIASES: dict[str, str] = {
+    "alloy": "af_alloy",
+    "ash": "am_adam",
+    "ballad": "bm_fable",
+    "cedar": "am_michael",
+    "coral": "af_heart",
+    "echo": "am_echo",
+    "fable": "bm_fable",
+    "marin": "af_bella",
+    "nova": "af_nova",
+    "onyx": "am_onyx",
+    "sage": "af_sarah",
+    "shimmer": "af_sky",
+    "verse": "am_puck",
+}
+
+#: OpenAI's speech model names, accepted as aliases of the engine this server runs.
+OPENAI_MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+
+
+def openai_model_ids(engine: Engine) -> list[str]:
+    return [engine.name, *OPENAI_MODEL_ALIASES]
+
+
+def check_openai_model(engine: Engine, model: str) -> None:
+    """Accept the engine's name and OpenAI's TTS model names (dated ones included)."""
+    models = openai_model_ids(engine)
+    if model not in models and not model.startswith("gpt-4o-mini-tts-"):
+        raise InvalidRequest(
+            f"Unknown model {model!r}; available: {', '.join(models)}.", code="model_not_found"
+        )
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """A validated voice, language, format and speed: everything but the text."""
+
+    profile: VoiceProfile
+    language: str | None
+    format: str
+    speed: float
+
+    @property
+    def content_type(self) -> str:
+        return output_format(self.format).content_type
+
+
+@dataclass(frozen=True)
+class SpeechPlan:
+    text: str
+    voice: VoiceSettings
+
+    @property
+    def content_type(self) -> str:
+        return self.voice.content_type
+
+
+def check_text(text: str, max_chars: int | None = None) -> str:
+    """``text`` if it is non-blank and at most ``max_chars`` (default: the job limit)."""
+    limit = max_chars or get_settings().max_job_chars
+    if not text or not text.strip():
+        raise InvalidText("There is no text to speak.", code="empty_text")
+    if len(text) > limit:
+        raise InvalidText(
+            f"The text is {len(text):,} characters long; at most {limit:,} are allowed here.",
+            code="text_too_long",
+        )
+    return text
+
+
+def check_speed(speed: float) -> float:
+    settings = get_settings()
+    if not settings.min_speed <= speed <= settings.max_speed:
+        raise InvalidRequest(
+            f"Speed must be between {settings.min_speed} and {settings.max_speed}; got {speed}.",
+            code="invalid_speed",
+        )
+    return float(speed)
+
+
+def voice_settings(
+    session: Session,
+    engine: Engine,
+    owner: str,
+    voice_ref: str,
+    language: str | None = None,
+    fmt: str = "wav",
+    speed: float = 1.0,
+    *,
+    openai_aliases: bool = False,
+) -> VoiceSettings:
+    """Check format, speed and language, then resolve the voice (see ``find_voice``).
+
+    ``openai_aliases``: also accept OpenAI's voice names (``alloy``, ``nova``...).
+    """
+    audio_format = output_format(fmt).name
+    speed = check_speed(speed)
+    code = None
+    if language and language.strip().lower() != AUTO:
+        code = resolve_language("", language)
+    return VoiceSettings(
+        profile=_profile(session, engine, owner, voice_ref, openai_aliases),
+        language=code,
+        format=audio_format,
+        speed=speed,
+    )
+
+
+def _profile(
+    session: Session, engine: Engine, owner: str, voice_ref: str, openai_aliases: bool
+) -> VoiceProfile:
+    try:
+        return find_voice(session, engine, owner, voice_ref).profile
+    except NotFound:
+        alias = OPENAI_VOICE_ALIASES.get((voice_ref or "").strip().lower())
+        if not openai_aliases or alias is None or alias not in engine.stock_voice_names():
+            raise
+        return engine.stock_voice(alias)
+
+
+def plan_speech(
+    session: Session,
+    engine: Engine,
+    owner: str,
+    text: str,
+    voice_ref: str,
+    language: str | None = None,
+    fmt: str = "wav",
+    speed: float = 1.0,
+    *,
+    max_chars: int | None = None,
+    openai_aliases: bool = False,
+) -> SpeechPlan:
+    """Validate a one-shot speech request; raises a 4xx VoiceCloneError on bad input."""
+    check_text(text, max_chars)
+    voice = voice_settings(
+        session, engine, owner, voice_ref, language, fmt, speed, openai_aliases=openai_aliases
+    )
+    return SpeechPlan(text=text, voice=voice)
+
+
+def plan_preview(
+    session: Session, engine: Engine, owner: str, voice_id: str, fmt: str = "mp3"
+) -> SpeechPlan:
+    """A short sentence in one of the owner's voices, in the voice's language."""
+    info = get_voice(session, owner, voice_id)
+    voice = VoiceSettings(
+        profile=voice_profile(session, engine, owner, voice_id),
+        language=info.language,
+        format=output_format(fmt).name,
+        speed=1.0,
+    )
+    return SpeechPlan(text=preview_text(info.language), voice=voice)
+
+
+def speech_bytes(
+    engine: Engine, text: str | Iterable[str], voice: VoiceSettings
+) -> Iterator[bytes]:
+    """Encoded audio, yielded as soon as each chunk of speech is made (header first).
+
+    Closing the returned generator stops synthesis before the next chunk.
+    """
+    chunks = engine.synthesize(text, voice.profile, voice.language, voice.speed)
+    encoded = encode_chunks(chunks, voice.format, sample_rate=engine.sample_rate)
+
+    def stream() -> Iterator[bytes]:
+        try:
+            yield from encoded
+        finally:
+            encoded.close()
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    return stream()
+
+
+#: Language detection looks at most this much of the text heard so far.
+LIVE_DETECTION_CHARS = 2_000
+
+
+def live_speech_bytes(
+    engine: Engine, pieces: Iterable[str], voice: VoiceSettings
+) -> Iterator[bytes]:
+    """Like :func:`speech_bytes`, for text that arrives over time (a WebSocket): each
+    sentence is spoken as soon as it is complete, instead of waiting for enough text to
+    detect the language. Without a language, it is detected from the text heard so far.
+    """
+    settings = get_settings()
+    pause = np.zeros(round(settings.sentence_pause_ms / 1000 * engine.sample_rate), np.float32)
+
+    def chunks() -> Iterator[AudioChunk]:
+        heard = ""
+        index = 0
+        for sentence in iter_sentences(pieces, settings.chunk_max_chars):
+            if not sentence.strip():
+                continue
+            if len(heard) < LIVE_DETECTION_CHARS:
+                heard = f"{heard} {sentence}"[:LIVE_DETECTION_CHARS]
+            language = voice.language or resolve_language(heard, None)
+            if index:
+                yield AudioChunk(pause, engine.sample_rate, index=index)
+                index += 1
+            for chunk in engine.synthesize(sentence, voice.profile, language, voice.speed):
+                yield AudioChunk(chunk.samples, chunk.sample_rate, chunk.text, index)
+                index += 1
+
+    return encode_chunks(chunks(), voice.format, sample_rate=engine.sample_rate)
+
+
+class TextFeed:
+    """Text arriving in pieces (e.g. from a WebSocket) as a blocking iterator for the engine.
+
+    ``put`` pieces from any thread; ``end`` finishes the text; ``abort`` also ends it but
+    marks the utterance as abandoned (the consumer stops as soon as it looks).
+    """
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.aborted = threading.Event()
+
+    def put(self, text: str) -> None:
+        if text:
+            self._queue.put(text)
+
+    def end(self) -> None:
+        self._queue.put(self._END)
+
+    def abort(self) -> None:
+        self.aborted.set()
+        self._queue.put(self._END)
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            item = self._queue.get()
+            if item is self._END or self.aborted.is_set():
+                return
+            yield item  # type: ignore[misc]

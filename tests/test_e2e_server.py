@@ -1,0 +1,382 @@
+"""End to end against a real ``voiceclone serve`` process with the real Kokoro engine.
+
+Each server gets its own database and object store in a temp folder
+(``VOICECLONE_DATABASE_URL``, ``VOICECLONE_STORAGE_URL``) while the model files come from
+the usual home. Texts are short: synthesis runs at about 0.3x real time on this CPU.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+from service_support import free_port
+
+from voiceclone.audio.decode import decode_audio
+
+pytestmark = pytest.mark.models
+
+STARTUP_SECONDS = 120
+E2E_UPLOAD_LIMIT = 3_000_000
+
+
+@dataclass
+class Server:
+    """A ``voiceclone serve`` process on a free loopback port."""
+
+    root: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "VOICECLONE_DATABASE_URL": f"sqlite:///{self.root / 'voiceclone.db'}",
+            "VOICECLONE_STORAGE_URL": (self.root / "objects").as_uri(),
+            "VOICECLONE_MAX_UPLOAD_BYTES": str(E2E_UPLOAD_LIMIT),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def create_key(self, owner: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "voiceclone.cli", "keys", "create", "--owner", owner],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        token = result.stdout.strip().splitlines()[-1]
+        assert token.startswith("vc_"), result
+        return token
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "voiceclone.cli", "serve", "--port", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"server exited:\n{self.log.read_text()}"
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server not ready in {STARTUP_SECONDS} s:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers run, as in a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, asset_paths) -> Iterator[Server]:
+    running = Server(tmp_path_factory.mktemp("server"))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def keys(server: Server) -> dict[str, dict[str, str]]:
+    return {
+        owner: {"Authorization": f"Bearer {server.create_key(owner)}"} for owner in ("alice", "bob")
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(reference_voices: dict[str, Path]) -> Path:
+    return next(iter(reference_voices.values()))
+
+
+@pytest.fixture(scope="module")
+def uploaded(server: Server, keys, reference: Path) -> dict:
+    """Alice's voice, uploaded with the original route."""
+    with reference.open("rb") as wav:
+        response = httpx.post(
+            f"{server.url}/upload-voice",
+            headers=keys["alice"],
+            data={"user_id": "alice"},
+            files={"file": (reference.name, wav, "audio/wav")},
+            timeout=120,
+        )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _wait_for_job(client: httpx.Client, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def _error(response: httpx.Response, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code, response.text
+    return response.json()["error"]["message"]
+
+
+def _speech_seconds(audio: np.ndarray, rate: int = 24_000) -> float:
+    return float(np.sum(np.abs(audio) > 0.02)) / rate
+
+
+def test_original_curl_flow(server: Server, keys, uploaded: dict, transcribe) -> None:
+    """upload-voice -> synthesize -> poll -> stream: a playable, seekable result."""
+    assert uploaded["blob"].startswith("voices/alice/")
+    text = "The quick brown fox jumps over the lazy dog."
+    with httpx.Client(base_url=server.url, headers=keys["alice"], timeout=60) as client:
+        queued = client.post(
+            "/synthesize",
+            json={"user_id": "alice", "text": text, "input_voice_gcs": uploaded["blob"]},
+        )
+        assert queued.status_code == 202, queued.text
+        job = queued.json()
+        done = _wait_for_job(client, job["job"])
+        assert done["status"] == "succeeded", done
+
+        result = client.get(job["proxy_stream_url"])
+        assert result.status_code == 200
+        assert result.headers["content-type"] == "audio/wav"
+        assert result.headers["accept-ranges"] == "bytes"
+        assert int(result.headers["content-length"]) == len(result.content)
+        samples, rate = sf.read(io.BytesIO(result.content), dtype="float32")
+        assert rate == 24_000
+        assert len(samples) / rate == pytest.approx(done["duration_seconds"], abs=0.01)
+        heard = transcribe(decode_audio(result.content, 16_000)).lower()
+        assert "fox" in heard and "dog" in heard, heard
+
+        seek = len(result.content) // 2
+        tail = client.get(job["proxy_stream_url"], headers={"Range": f"bytes={seek}-"})
+        assert tail.status_code == 206
+        assert tail.headers["content-range"] == (
+            f"bytes {seek}-{len(result.content) - 1}/{len(result.content)}"
+        )
+        assert tail.content == result.content[seek:]
+        same = client.get(job["result_url"], headers={"Range": "bytes=0-43"})
+        assert same.status_code == 206 and same.content == result.content[:44]
+
+
+def test_owner_isolation_over_http(server: Server, keys, uploaded: dict) -> None:
+    blob = uploaded["blob"]
+    name = blob.rsplit("/", 1)[1]
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        assert client.get(f"/results/stream?blob={blob}", headers=keys["alice"]).status_code == 200
+        raw_queries = [
+            f"blob={blob}",
+            f"blob=voices/bob/../alice/{name}",
+            f"blob=../alice/{name}",
+            f"blob=/{blob}",
+            f"blob=voices%2Fbob%2F..%2Falice%2F{name}",
+            f"blob=voices%252Fbob%252F..%252Falice%252F{name}",
+            f"blob=%2E%2E%2F%2E%2E%2Fvoices%2Falice%2F{name}",
+            "blob=/etc/passwd",
+            "blob=..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        ]
+        for query in raw_queries:
+            response = client.get(f"/results/stream?{query}", headers=keys["bob"])
+            _error(response, 404, "not_found")
+        voice = f"/v1/voices/{uploaded['voice_id']}"
+        for method in ("GET", "DELETE"):
+            _error(client.request(method, voice, headers=keys["bob"]), 404, "not_found")
+        assert client.get("/v1/voices", headers=keys["bob"]).json() == {"voices": []}
+        stolen = client.post(
+            "/synthesize", headers=keys["bob"], json={"text": "hi", "input_voice_gcs": blob}
+        )
+        _error(stolen, 404, "not_found")
+        assert client.get(voice, headers=keys["alice"]).status_code == 200
+
+
+def test_openai_sdk_speaks_in_a_cloned_voice(server: Server, keys, uploaded: dict) -> None:
+    from openai import AuthenticationError, OpenAI
+
+    token = keys["alice"]["Authorization"].removeprefix("Bearer ")
+    client = OpenAI(base_url=f"{server.url}/v1", api_key=token, max_retries=0)
+    text = "Hello from the official client."
+
+    speech = client.audio.speech.create(
+        model="tts-1", voice=uploaded["voice_id"], input=text, response_format="wav"
+    )
+    audio, rate = sf.read(io.BytesIO(speech.content), dtype="float32")
+    assert rate == 24_000 and _speech_seconds(audio) > 0.5
+
+    received = bytearray()
+    pieces = 0
+    with client.audio.speech.with_streaming_response.create(
+        model="tts-1", voice=uploaded["voice_id"], input=text
+    ) as response:
+        assert response.headers["content-type"] == "audio/mpeg"
+        for piece in response.iter_bytes():
+            received += piece
+            pieces += 1
+    decoded = decode_audio(bytes(received), 24_000)
+    assert _speech_seconds(decoded) > 0.5
+
+    assert {m.id for m in client.models.list()} >= {"tts-1", "kokoro"}
+    with pytest.raises(AuthenticationError):
+        OpenAI(base_url=f"{server.url}/v1", api_key="vc_wrong", max_retries=0).audio.speech.create(
+            model="tts-1", voice="alloy", input=text
+        )
+
+
+def test_streamed_speech_starts_before_the_text_is_spoken(server: Server, keys) -> None:
+    text = (
+        "Streaming matters for long answers. The first words should play while the rest "
+        "is still being made. This third sentence makes the text long enough to tell."
+    )
+    body = {"text": text, "voice": "af_heart", "format": "pcm"}
+    with httpx.Client(base_url=server.url, headers=keys["alice"], timeout=120) as client:
+        start = time.perf_counter()
+        first_byte = None
+        size = 0
+        with client.stream("POST", "/v1/speech", json=body) as response:
+            assert response.status_code == 200
+            for data in response.iter_bytes():
+                if first_byte is None and data:
+                    first_byte = time.perf_counter() - start
+                size += len(data)
+        total = time.perf_counter() - start
+    assert first_byte is not None
+    audio_seconds = size / 2 / 24_000
+    assert audio_seconds > 5
+    print(f"first byte {first_byte:.3f} s, all {total:.3f} s for {audio_seconds:.1f} s of audio")
+    assert first_byte < total / 3, (first_byte, total)
+
+
+def test_bad_requests_get_clear_errors(server: Server, keys, tmp_path: Path) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        good = {"text": "Hello.", "voice": "af_heart"}
+        _error(client.post("/v1/speech", json=good), 401, "unauthorized")
+        wrong_key = {"Authorization": "Bearer vc_nope"}
+        _error(client.post("/v1/speech", json=good, headers=wrong_key), 401, "unauthorized")
+        alice = keys["alice"]
+        cases = [
+            ({**good, "text": "a" * 100_001}, 400, "text_too_long"),
+            ({**good, "voice": "nobody"}, 404, "not_found"),
+            ({**good, "format": "wma"}, 400, "unsupported_format"),
+            ({**good, "speed": 10}, 400, "invalid_speed"),
+        ]
+        for body, status, code in cases:
+            _error(client.post("/v1/speech", json=body, headers=alice), status, code)
+            _error(client.post("/v1/jobs", json=body, headers=alice), status, code)
+        openai_body = {"model": "tts-1", "input": "a" * 4097, "voice": "alloy"}
+        _error(
+            client.post("/v1/audio/speech", json=openai_body, headers=alice), 400, "text_too_long"
+        )
+
+        big = np.random.default_rng(1).bytes(E2E_UPLOAD_LIMIT + 100_000)
+        oversized = client.post(
+            "/upload-voice", headers=alice, files={"file": ("big.wav", big, "audio/wav")}
+        )
+        assert "too large" in _error(oversized, 413, "payload_too_large")
+        text_file = client.post(
+            "/v1/voices",
+            headers=alice,
+            data={"name": "notes"},
+            files={"files": ("notes.txt", b"hello, this is text\n" * 100, "text/plain")},
+        )
+        assert "not an audio file" in _error(text_file, 400, "invalid_audio")
+
+
+def test_killed_server_resumes_its_job(tmp_path: Path, asset_paths) -> None:
+    """SIGKILL mid-job, start again: the job finishes, with exactly one result object."""
+    first = Server(tmp_path)
+    token = first.create_key("carol")
+    first.start()
+    headers = {"Authorization": f"Bearer {token}"}
+    text = (
+        "This job is interrupted on purpose. The server is killed while it speaks, "
+        "and when it comes back it must finish the job exactly once."
+    )
+    try:
+        with httpx.Client(base_url=first.url, headers=headers, timeout=30) as client:
+            job = client.post("/v1/jobs", json={"text": text, "voice": "af_heart"}).json()
+            deadline = time.monotonic() + 60
+            while client.get(f"/v1/jobs/{job['id']}").json()["status"] != "running":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        first.kill()
+    finally:
+        first.stop()
+
+    second = Server(tmp_path, port=free_port())
+    second.start()
+    try:
+        with httpx.Client(base_url=second.url, headers=headers, timeout=30) as client:
+            done = _wait_for_job(client, job["id"])
+            assert done["status"] == "succeeded", done
+            assert done["attempts"] == 2
+            audio = client.get(f"/v1/jobs/{job['id']}/audio")
+            assert audio.status_code == 200
+            samples, _ = sf.read(io.BytesIO(audio.content), dtype="float32")
+            assert _speech_seconds(samples) > 3
+    finally:
+        second.stop()
+    results = sorted(p for p in (tmp_path / "objects" / "results").rglob("*") if p.is_file())
+    assert [p.relative_to(tmp_path / "objects").as_posix() for p in results] == [
+        f"results/carol/{job['id']}.wav"
+    ]
+
+
+def test_websocket_speaks_text_as_it_arrives(server: Server, keys) -> None:
+    """Audio for a finished sentence comes back before the client says it is done."""
+    import json
+
+    from websockets.sync.client import connect
+
+    url = server.url.replace("http://", "ws://") + "/v1/speech/ws"
+    with connect(url, additional_headers=keys["alice"], proxy=None) as ws:
+        ws.send(json.dumps({"voice": "af_heart", "format": "pcm"}))
+        ready = json.loads(ws.recv(timeout=30))
+        assert ready["type"] == "ready" and ready["sample_rate"] == 24_000
+        for word in ["The", "first", "sentence", "is", "finished", "here.", "And"]:
+            ws.send(word + " ")
+        early = ws.recv(timeout=60)  # no flush yet: the first sentence is spoken already
+        assert isinstance(early, bytes) and len(early) > 0
+        ws.send("the second one ends now.")
+        ws.send(json.dumps({"type": "end"}))
+        audio = bytearray(early)
+        while isinstance(message := ws.recv(timeout=60), bytes):
+            audio += message
+        assert json.loads(message) == {"type": "done"}
+    samples = np.frombuffer(bytes(audio), dtype="<i2").astype(np.float32) / 32767
+    assert _speech_seconds(samples) > 1.5
