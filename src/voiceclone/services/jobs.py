@@ -14,10 +14,10 @@ from voiceclone.audio.encode import output_format
 from voiceclone.db.models import UNFINISHED_STATUSES, Job, JobStatus, utcnow
 from voiceclone.db.session import rows_changed
 from voiceclone.engines.base import Engine
-from voiceclone.errors import Conflict, InvalidRequest, InvalidText, NotFound
+from voiceclone.errors import Conflict, NotFound
 from voiceclone.jobs.base import JobQueue
+from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice
-from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import result_key, validate_owner
 from voiceclone.text.language import resolve_language
@@ -108,23 +108,11 @@ def submit_job(
 
 
 def _validated_request(text: str, language: str | None, fmt: str, speed: float) -> _JobRequest:
-    settings = get_settings()
-    if not text or not text.strip():
-        raise InvalidText("There is no text to speak.", code="empty_text")
-    if len(text) > settings.max_job_chars:
-        raise InvalidText(
-            f"The text is {len(text):,} characters long; a job takes at most "
-            f"{settings.max_job_chars:,}.",
-            code="text_too_long",
-        )
+    check_text(text)
     audio_format = output_format(fmt).name
-    if not settings.min_speed <= speed <= settings.max_speed:
-        raise InvalidRequest(
-            f"Speed must be between {settings.min_speed} and {settings.max_speed}; got {speed}.",
-            code="invalid_speed",
-        )
+    checked_speed = check_speed(speed)
     code = resolve_language(text, language) if language else None
-    return _JobRequest(text=text, language=code, format=audio_format, speed=float(speed))
+    return _JobRequest(text=text, language=code, format=audio_format, speed=checked_speed)
 
 
 def get_job(session: Session, owner: str, job_id: str) -> JobInfo:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.audio.encode import encode_chunks, output_format
 from voiceclone.engines.base import Engine, VoiceProfile
-from voiceclone.errors import InvalidRequest, InvalidText, NotFound
+from voiceclone.errors import InvalidRequest, NotFound
+from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice, get_voice, preview_text, voice_profile
 from voiceclone.settings import get_settings
 from voiceclone.text.language import AUTO, resolve_language
@@ -83,29 +84,6 @@ class SpeechPlan:
     @property
     def content_type(self) -> str:
         return self.voice.content_type
-
-
-def check_text(text: str, max_chars: int | None = None) -> str:
-    """``text`` if it is non-blank and at most ``max_chars`` (default: the job limit)."""
-    limit = max_chars or get_settings().max_job_chars
-    if not text or not text.strip():
-        raise InvalidText("There is no text to speak.", code="empty_text")
-    if len(text) > limit:
-        raise InvalidText(
-            f"The text is {len(text):,} characters long; at most {limit:,} are allowed here.",
-            code="text_too_long",
-        )
-    return text
-
-
-def check_speed(speed: float) -> float:
-    settings = get_settings()
-    if not settings.min_speed <= speed <= settings.max_speed:
-        raise InvalidRequest(
-            f"Speed must be between {settings.min_speed} and {settings.max_speed}; got {speed}.",
-            code="invalid_speed",
-        )
-    return float(speed)
 
 
 def voice_settings(

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from voiceclone.db.models import Voice, utcnow
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
@@ -178,7 +178,10 @@ def _delete_quietly(store: ObjectStore, keys: Sequence[str]) -> None:
 def list_voices(session: Session, owner: str) -> list[VoiceInfo]:
     """The owner's voices, newest first."""
     voices = session.scalars(
-        select(Voice).where(Voice.owner == owner).order_by(Voice.created_at.desc())
+        select(Voice)
+        .options(defer(Voice.profile))  # ~0.7 MB each; listing never needs it
+        .where(Voice.owner == owner)
+        .order_by(Voice.created_at.desc())
     )
     return [_info(voice) for voice in voices]
 
