@@ -372,7 +372,8 @@ def test_original_flow_upload_synthesize_poll_stream(api: Api) -> None:
     )
     assert queued.status_code == 202, queued.text
     job = queued.json()
-    assert {"message", "job", "result_blob", "result_url", "proxy_stream_url"} <= set(job)
+    expected = {"message", "job", "result_blob", "result_url", "result_gs_url", "proxy_stream_url"}
+    assert expected <= set(job)
     assert job["result_blob"] == f"results/alice/{job['job']}.wav"
 
     done = api.wait_for_job(job["job"])

@@ -173,6 +173,7 @@ class LegacySynthesizeOut(BaseModel):
     status: str
     result_blob: str
     result_url: str
+    result_gs_url: str = Field(description="The original API's name for result_url.")
     proxy_stream_url: str
     job_url: str
 

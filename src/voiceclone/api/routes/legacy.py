@@ -102,12 +102,14 @@ def synthesize(
         body.speed,
     )
     assert info.result_key is not None
+    result_url = str(request.url_for("get_job_audio", job_id=info.id))
     return LegacySynthesizeOut(
         message="Synthesis queued.",
         job=info.id,
         status=info.status,
         result_blob=info.result_key,
-        result_url=str(request.url_for("get_job_audio", job_id=info.id)),
+        result_url=result_url,
+        result_gs_url=result_url,
         proxy_stream_url=_stream_url(request, info.result_key),
         job_url=str(request.url_for("get_job", job_id=info.id)),
     )
