@@ -16,7 +16,7 @@ from voiceclone.engines.base import VoiceProfile
 from voiceclone.errors import InvalidText
 from voiceclone.services.speech import clone_voice
 
-SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+SENTENCE = "The quick brown fox jumps over the lazy dog by the old stone wall."
 PARAGRAPH = (
     "Good morning, and welcome to the station. The next train to the city leaves at nine. "
     "Please keep your bags with you at all times. Thank you for travelling with us today."
@@ -53,7 +53,7 @@ def test_profile_round_trips_through_json(cloned):
     restored = VoiceProfile.from_json(profile.to_json())
     assert np.array_equal(restored.style, profile.style)
     assert np.array_equal(restored.speaker_embedding, profile.speaker_embedding)
-    assert restored.method == "stock-blend-v1"
+    assert restored.method == profile.method
 
 
 def test_cloning_is_deterministic(engine, reference_voices, cloned):

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     # Cloning
     blend_top_k: int = Field(6, description="Stock voices considered for a cloned blend.")
     blend_search_steps: int = Field(0, description="Synthesize-and-embed refinement budget.")
+    cloning_method: str = Field(
+        "auto",
+        description=(
+            "style-encoder-v1, stock-blend-v1, or auto (the style encoder when its weights are "
+            "installed, else the stock blend)."
+        ),
+    )
+
     # Service: metadata database and object store
     database_url: str = Field(
         "", description="SQLAlchemy URL; default sqlite:///{home}/voiceclone.db."

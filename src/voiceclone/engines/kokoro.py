@@ -25,6 +25,13 @@ from voiceclone.audio.chunk import AudioChunk
 from voiceclone.cloning.blend import best_blend
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import SpeakerEmbedder
+from voiceclone.cloning.style_encoder import METHOD as STYLE_ENCODER_METHOD
+from voiceclone.cloning.style_encoder import (
+    load_encoder,
+    pooled_features,
+    recording_features,
+    with_mean_row,
+)
 from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidText
 from voiceclone.settings import Settings, get_settings
@@ -52,6 +59,10 @@ CALIBRATION_TEXT = (
 # Stock voices whose accent suits each language; Kokoro has no Korean voices, so Korean
 # (and any language without its own voices) borrows the American English ones.
 FALLBACK_VOICE_PREFIXES = ("a",)
+BLEND_METHOD = "stock-blend-v1"
+# Spoken by each synthesize-and-embed refinement step (short: each step costs a synthesis).
+REFINE_TEXT = "She opened the window and looked out at the quiet street."
+REFINE_SIGMA = 0.3
 
 
 def _load_vocab() -> dict[str, int]:
@@ -240,10 +251,30 @@ class KokoroEngine:
         return prefixes or FALLBACK_VOICE_PREFIXES
 
     def create_voice(
-        self, samples: Sequence[VoiceSample], languages: Sequence[str] = ()
+        self,
+        samples: Sequence[VoiceSample],
+        languages: Sequence[str] = (),
+        *,
+        method: str | None = None,
     ) -> VoiceProfile:
+        """A voice from reference samples.
+
+        ``method`` (default: the ``cloning_method`` setting) is ``style-encoder-v1`` (the
+        learned style encoder, then ``blend_search_steps`` synthesize-and-embed refinement
+        steps) or ``stock-blend-v1`` (the nearest blend of stock voices); ``auto`` takes the
+        encoder when its weights are installed.
+        """
         if not samples:
             raise ValueError("create_voice needs at least one sample")
+        chosen = method or self.settings.cloning_method
+        encoder = None
+        if chosen in ("auto", STYLE_ENCODER_METHOD):
+            encoder = load_encoder()
+            if encoder is None and chosen == STYLE_ENCODER_METHOD:
+                raise ValueError("The style encoder's weights are not installed.")
+        elif chosen != BLEND_METHOD:
+            raise ValueError(f"Unknown cloning method {chosen!r}")
+
         reference = self.embed_samples(samples)
         prefixes = self._candidate_prefixes(languages)
         names = [name for name in self.stock_voice_names() if name.startswith(prefixes)]
@@ -254,20 +285,86 @@ class KokoroEngine:
             weight * self.stock_style(name)
             for name, weight in zip(blend.names, blend.weights, strict=True)
         )
+        details: dict = {
+            "blend": {
+                n: round(float(w), 4) for n, w in zip(blend.names, blend.weights, strict=True)
+            },
+            "predicted_similarity": round(blend.predicted_similarity, 4),
+        }
+        if encoder is None:
+            return VoiceProfile(
+                engine=self.name,
+                engine_version=self.version,
+                style=np.asarray(style, dtype=np.float32),
+                speaker_embedding=reference,
+                languages=list(languages),
+                method=BLEND_METHOD,
+                details=details,
+            )
+
+        row = encoder.predict(self.sample_features(samples))
+        table = with_mean_row(style, row)
+        steps = self.settings.blend_search_steps
+        if steps > 0:
+            table, similarity = self._refine_style(table, reference, steps)
+            details["refined_similarity"] = round(similarity, 4)
+            details["refine_steps"] = steps
         return VoiceProfile(
             engine=self.name,
             engine_version=self.version,
-            style=np.asarray(style, dtype=np.float32),
+            style=table,
             speaker_embedding=reference,
             languages=list(languages),
-            method="stock-blend-v1",
-            details={
-                "blend": {
-                    n: round(float(w), 4) for n, w in zip(blend.names, blend.weights, strict=True)
-                },
-                "predicted_similarity": round(blend.predicted_similarity, 4),
-            },
+            method=STYLE_ENCODER_METHOD,
+            details=details,
         )
+
+    def sample_features(self, samples: Sequence[VoiceSample]) -> np.ndarray:
+        """The style encoder's input features, pooled over the samples by length."""
+        features, weights = [], []
+        for sample in samples:
+            audio = soxr.resample(sample.samples, sample.sample_rate, EMBEDDER_RATE)
+            features.append(recording_features(audio, self.embedder))
+            weights.append(len(sample.samples) / sample.sample_rate)
+        return pooled_features(features, weights)
+
+    @cached_property
+    def _stock_pca(self) -> tuple[np.ndarray, np.ndarray]:
+        """Principal directions (k, 256) and their spreads (k,) of the stock voices' rows."""
+        rows = np.stack([self.stock_style(n).mean(axis=0) for n in self.stock_voice_names()])
+        _, singular, vt = np.linalg.svd(rows - rows.mean(axis=0), full_matrices=False)
+        keep = singular > singular[0] * 1e-3
+        return vt[keep], singular[keep] / np.sqrt(len(rows) - 1)
+
+    def _refine_style(
+        self, table: np.ndarray, reference: np.ndarray, steps: int
+    ) -> tuple[np.ndarray, float]:
+        """(1+1) evolution strategy on the mean row within the stock voices' PCA space.
+
+        Each step speaks a short line and keeps the candidate whose d-vector is nearer the
+        reference. Deterministic (fixed seed), so the same reference gives the same voice.
+        """
+        components, scales = self._stock_pca
+        rng = np.random.default_rng(0)
+
+        def score(candidate: np.ndarray) -> float:
+            voice = VoiceProfile(engine=self.name, engine_version=self.version, style=candidate)
+            audio = self.synthesize_all(REFINE_TEXT, voice, language="en-us")
+            embedding = self.embedder.embed(soxr.resample(audio, SAMPLE_RATE, EMBEDDER_RATE))
+            return float(embedding @ reference)
+
+        best, best_score = table, score(table)
+        sigma = REFINE_SIGMA
+        for _ in range(steps - 1):
+            offset = (rng.standard_normal(len(scales)) * scales * sigma) @ components
+            candidate = (best + offset[None, :]).astype(np.float32)
+            candidate_score = score(candidate)
+            if candidate_score > best_score:
+                best, best_score = candidate, candidate_score
+                sigma *= 1.5
+            else:
+                sigma *= 0.8
+        return best, best_score
 
     # -- synthesis -------------------------------------------------------------------------
 
