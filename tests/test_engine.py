@@ -13,10 +13,11 @@ import soxr
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBED_RATE
 from voiceclone.cloning.embedder import cosine
 from voiceclone.engines.base import VoiceProfile
-from voiceclone.errors import InvalidText
+from voiceclone.errors import VoiceCloneError
 from voiceclone.services.speech import clone_voice
 
 SENTENCE = "The quick brown fox jumps over the lazy dog by the old stone wall."
+STREAMED_TEXT = "Hello there. This is a slow stream of words that keeps on coming."
 PARAGRAPH = (
     "Good morning, and welcome to the station. The next train to the city leaves at nine. "
     "Please keep your bags with you at all times. Thank you for travelling with us today."
@@ -135,7 +136,7 @@ def test_long_text_streams_with_flat_memory(engine):
 )
 def test_bad_requests_are_rejected(engine, text, kwargs, phrase):
     voice = engine.stock_voice("af_heart")
-    with pytest.raises(InvalidText, match=phrase):
+    with pytest.raises(VoiceCloneError, match=phrase):
         list(engine.synthesize(text, voice, **kwargs))
 
 
@@ -144,6 +145,20 @@ def test_korean_text_is_spoken(engine):
     audio = engine.synthesize_all("안녕하세요. 오늘은 2024년 3월 5일입니다.", voice)
     assert len(audio) > engine.sample_rate
     assert np.sqrt(np.mean(audio**2)) > 0.01
+
+
+def test_streamed_text_is_spoken_before_the_stream_ends(engine):
+    voice = engine.stock_voice("af_heart")
+    consumed = []
+
+    def words():
+        for word in STREAMED_TEXT.split():
+            consumed.append(word)
+            yield word + " "
+
+    first = next(iter(engine.synthesize(words(), voice, "en-us")))
+    assert first.text == "Hello there."
+    assert len(consumed) < 5
 
 
 def test_engine_is_safe_to_share_between_threads(engine):

@@ -33,7 +33,7 @@ from voiceclone.cloning.style_encoder import (
     with_mean_row,
 )
 from voiceclone.engines.base import VoiceProfile, VoiceSample
-from voiceclone.errors import InvalidText
+from voiceclone.errors import InvalidRequest, InvalidText
 from voiceclone.settings import Settings, get_settings
 from voiceclone.text.language import LANGUAGES, resolve_language
 from voiceclone.text.normalize import normalize_text
@@ -43,11 +43,10 @@ from voiceclone.text.split import iter_text_chunks
 SAMPLE_RATE = 24_000
 MAX_TOKENS = 510
 STYLE_DIM = 256
-MIN_SPEED, MAX_SPEED = 0.25, 4.0
 ENGINE_VERSION = "kokoro-v1.0-int8"
 # Bump when optimize_kokoro changes, so installed copies are derived again.
 OPTIMIZATION_REVISION = 1
-DETECTION_PREFIX_CHARS = 2_000
+DETECTION_PEEK_CHARS = 200
 SILENCE_THRESHOLD = 0.01
 EDGE_MARGIN_SECONDS = 0.03
 CLAUSE_PAUSE_FACTOR = 0.4
@@ -106,15 +105,17 @@ def _split_phonemes(phonemes: str, limit: int) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-def _with_peek(pieces: Iterable[str]) -> tuple[str, Iterator[str]]:
-    """The first DETECTION_PREFIX_CHARS of a text stream, and the whole stream again."""
+def _with_peek(pieces: Iterable[str], enough_chars: int) -> tuple[str, Iterator[str]]:
+    """The start of a text stream (at least ``enough_chars`` of non-blank text, or all of
+    it), and the whole stream again. Reads no further than needed, so streamed text
+    (a socket, a pipe) is not held back."""
     iterator = iter(pieces)
     head: list[str] = []
     size = 0
     for piece in iterator:
         head.append(piece)
-        size += len(piece)
-        if size >= DETECTION_PREFIX_CHARS:
+        size += len(piece.strip())
+        if size >= enough_chars:
             break
     return "".join(head), chain(head, iterator)
 
@@ -376,15 +377,19 @@ class KokoroEngine:
         speed: float = 1.0,
     ) -> Iterator[AudioChunk]:
         """Yield one chunk per text span: a short first clause, then whole sentences."""
-        if not MIN_SPEED <= speed <= MAX_SPEED:
-            raise InvalidText(
-                f"Speed must be between {MIN_SPEED} and {MAX_SPEED}; got {speed}.",
+        settings = self.settings
+        if not settings.min_speed <= speed <= settings.max_speed:
+            raise InvalidRequest(
+                f"Speed must be between {settings.min_speed} and {settings.max_speed}; "
+                f"got {speed}.",
                 code="invalid_speed",
             )
         if voice.style is None:
             raise ValueError("This voice profile has no Kokoro style.")
         pieces = [text] if isinstance(text, str) else text
-        head, pieces = _with_peek(pieces)
+        # Detecting the language needs a little text; checking for emptiness, one character.
+        enough = 1 if language else DETECTION_PEEK_CHARS
+        head, pieces = _with_peek(pieces, enough)
         if not head.strip():
             raise InvalidText("There is no text to speak.", code="empty_text")
         code = resolve_language(head, language)
