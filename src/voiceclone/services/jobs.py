@@ -16,6 +16,7 @@ from voiceclone.db.session import rows_changed
 from voiceclone.engines.base import Engine
 from voiceclone.errors import Conflict, NotFound
 from voiceclone.jobs.base import JobQueue
+from voiceclone.services.ownership import get_owned
 from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice
 from voiceclone.storage.base import ObjectStore
@@ -158,14 +159,7 @@ def job_result(session: Session, store: ObjectStore, owner: str, job_id: str) ->
 
 
 def _owned_job(session: Session, owner: str, job_id: str) -> Job:
-    try:
-        parsed = uuid.UUID(str(job_id))
-    except ValueError:
-        raise NotFound(f"No such job: {str(job_id)[:120]!r}.") from None
-    job = session.get(Job, parsed)
-    if job is None or job.owner != owner:
-        raise NotFound(f"No such job: {str(job_id)[:120]!r}.")
-    return job
+    return get_owned(session, Job, owner, job_id, "job")
 
 
 def job_info(job: Job) -> JobInfo:

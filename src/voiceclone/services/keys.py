@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voiceclone.db.models import ApiKey, utcnow
-from voiceclone.errors import NotFound
+from voiceclone.services.ownership import get_owned
 from voiceclone.settings import get_settings
 from voiceclone.storage.keys import validate_owner
 
@@ -93,14 +92,7 @@ def any_api_key_exists(session: Session) -> bool:
 
 
 def _owned_key(session: Session, owner: str, key_id: str) -> ApiKey:
-    try:
-        parsed = uuid.UUID(str(key_id))
-    except ValueError:
-        raise NotFound(f"No such API key: {key_id!r}.") from None
-    key = session.get(ApiKey, parsed)
-    if key is None or key.owner != owner:
-        raise NotFound(f"No such API key: {key_id!r}.")
-    return key
+    return get_owned(session, ApiKey, owner, key_id, "API key")
 
 
 def _info(key: ApiKey) -> ApiKeyInfo:

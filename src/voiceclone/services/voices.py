@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import mimetypes
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session, defer
 from voiceclone.db.models import Voice, utcnow
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import Conflict, InvalidAudio, InvalidRequest, NotFound
+from voiceclone.services.ownership import find_owned, get_owned
 from voiceclone.services.speech import load_reference
 from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
@@ -247,11 +247,7 @@ def voice_profile(session: Session, engine: Engine, owner: str, voice_id: str) -
 
 
 def _voice_by_id(session: Session, owner: str, ref: str) -> Voice | None:
-    parsed = _parse_uuid(ref)
-    if parsed is None:
-        return None
-    voice = session.get(Voice, parsed)
-    return voice if voice is not None and voice.owner == owner else None
+    return find_owned(session, Voice, owner, ref)
 
 
 def _newest_voice_named(session: Session, owner: str, name: str) -> Voice | None:
@@ -279,10 +275,7 @@ def _voice_with_sample(session: Session, owner: str, ref: str) -> Voice | None:
 
 
 def _owned_voice(session: Session, owner: str, voice_id: str) -> Voice:
-    voice = _voice_by_id(session, owner, voice_id)
-    if voice is None:
-        raise NotFound(f"No such voice: {str(voice_id)[:120]!r}.")
-    return voice
+    return get_owned(session, Voice, owner, voice_id, "voice")
 
 
 def _profile_of(voice: Voice, engine: Engine) -> VoiceProfile:
@@ -294,13 +287,6 @@ def _profile_of(voice: Voice, engine: Engine) -> VoiceProfile:
             code="voice_engine_mismatch",
         )
     return profile
-
-
-def _parse_uuid(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(text))
-    except ValueError:
-        return None
 
 
 def _info(voice: Voice) -> VoiceInfo:
