@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from voiceclone.errors import InvalidText
+from voiceclone.text.korean_g2p import G2POptions, word_to_ipa
+from voiceclone.text.korean_g2p import to_ipa as korean_to_ipa
 from voiceclone.text.language import DETECTION_PREFIX_CHARS, LANGUAGES, resolve_language
 from voiceclone.text.normalize import normalize_text
 from voiceclone.text.phonemize import Phonemizer
@@ -384,3 +388,70 @@ def test_first_chunk_does_not_strand_a_last_word():
     first, *rest = iter_text_chunks([long], 60, 300)
     assert first == "The quick brown fox jumps over the lazy dog,"
     assert rest == ["then runs far into the forest."]
+
+
+# -- Korean pronunciation rules --------------------------------------------------------------
+
+KOREAN_WORDS = {
+    "음악": "ɯmak",  # liaison
+    "닭이": "talɡi",  # liaison of the second letter of a complex final
+    "국물": "kuŋmul",  # nasalisation
+    "있습니다": "issɯmnida",  # tensification, nasalisation
+    "심리": "ɕimni",  # ㄹ nasalised after ㅁ
+    "국립": "kuŋnip",  # ㄹ nasalised, then ㄱ
+    "신라": "ɕilla",  # liquidisation ㄴ+ㄹ
+    "설날": "sʌllal",  # liquidisation ㄹ+ㄴ
+    "좋다": "ʨotʰa",  # aspiration ㅎ+ㄷ
+    "축하": "ʨʰukʰa",  # aspiration ㄱ+ㅎ
+    "좋아": "ʨoa",  # ㅎ dropped before a vowel
+    "전화": "ʨʌnwa",  # ㅎ dropped after a sonorant
+    "같이": "kaʨʰi",  # palatalisation ㅌ+이
+    "굳이": "kuʥi",  # palatalisation ㄷ+이, voiced between vowels
+    "닫히다": "taʨʰida",  # aspiration then palatalisation
+    "학교": "hakkjo",  # tensification
+    "앉다": "anta",  # complex final simplified, stem tensification
+    "맑게": "malke",  # ㄺ before ㄱ keeps ㄹ
+    "옷": "ot",  # coda neutralisation
+    "부엌": "puʌk",  # coda neutralisation
+    "바람": "paɾam",  # ㄹ as a flap between vowels
+    "발": "pal",  # ㄹ as [l] in a coda
+    "아기": "aɡi",  # lax stop voiced between vowels
+    "감자": "kamʥa",  # lax affricate voiced after a nasal
+    "시계": "ɕiɡe",  # ㅅ before ㅣ, ㅖ after a consonant
+    "의사": "ɯisa",  # ㅢ
+    "희망": "himaŋ",  # ㅢ after a consonant
+}
+
+
+@pytest.mark.parametrize(("word", "ipa"), KOREAN_WORDS.items())
+def test_korean_pronunciation_rules(word: str, ipa: str) -> None:
+    assert word_to_ipa(word) == ipa
+
+
+def test_korean_options_add_stress_and_link_words() -> None:
+    assert korean_to_ipa("바다에 가요", options=G2POptions(stress=True)) == "ˈpadae ˈkajo"
+    assert korean_to_ipa("바다에 가요. 가요", options=G2POptions(link_words=True)) == (
+        "padae ɡajo. kajo"
+    )
+
+
+def test_korean_ipa_uses_only_kokoro_symbols() -> None:
+    vocab_file = resources.files("voiceclone.engines").joinpath("kokoro_vocab.json")
+    vocab = json.loads(vocab_file.read_text("utf-8"))["vocab"]
+    syllables = "".join(chr(code) for code in range(0xAC00, 0xD7A4, 7))
+    text = " ".join([*KOREAN_WORDS, syllables, "오늘 밤, 비가 와요? 네! 정말요."])
+    for options in (G2POptions(stress=True), G2POptions(stress=False, tense_geminate=True)):
+        ipa = korean_to_ipa(text, options=options)
+        assert set(ipa) <= set(vocab), set(ipa) - set(vocab)
+
+
+def test_korean_text_keeps_punctuation_and_hands_other_scripts_to_fallback() -> None:
+    ipa = korean_to_ipa("네, KTX를 타요!", lambda span: f"<{span}>", G2POptions(stress=False))
+    assert ipa == "ne, <KTX>ɾɯl tʰajo!"
+    assert korean_to_ipa("네, KTX를 타요!", options=G2POptions(stress=False)) == "ne, ɾɯl tʰajo!"
+
+
+def test_phonemizer_routes_korean_through_the_rules(phonemizer: Phonemizer) -> None:
+    assert phonemizer.phonemize("국물", "ko") == korean_to_ipa("국물")
+    assert Phonemizer(korean_rules=False).phonemize("국물", "ko") != korean_to_ipa("국물")
+    assert phonemizer.phonemize("안녕 OK", "ko") == "annjʌŋ ˌoʊkˈeɪ"  # OK by espeak en-us

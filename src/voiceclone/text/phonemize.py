@@ -3,6 +3,10 @@
 Building an espeak backend loads a private copy of the library and a voice, which is most
 of the cost of ``phonemizer.phonemize()``; reusing the backend makes a call several times
 cheaper. espeak-ng keeps global state, so calls are serialized with a lock.
+
+Korean is the exception: espeak's ``ko`` voice reads Hangul nearly letter by letter, so
+Hangul goes through :mod:`voiceclone.text.korean_g2p` and only the Latin words in it reach
+espeak (``en-us``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import espeakng_loader
 from phonemizer.backend import EspeakBackend
 from phonemizer.backend.espeak.wrapper import EspeakWrapper
 
+from voiceclone.text import korean_g2p
 from voiceclone.text.language import LANGUAGES, resolve_language
 
 LIBRARY_ENV = "PHONEMIZER_ESPEAK_LIBRARY"
@@ -40,12 +45,22 @@ def _use_bundled_espeak() -> None:
     EspeakWrapper.set_data_path(espeakng_loader.get_data_path())
 
 
+KOREAN = "ko"
+FALLBACK_LANGUAGE = "en-us"
+"""espeak voice for the non-Hangul runs (Latin words) of Korean text."""
+
+
 class Phonemizer:
     """``phonemize(text, language)`` with one espeak backend per language, built on first
-    use and reused. Safe to share between threads."""
+    use and reused. Safe to share between threads.
 
-    def __init__(self) -> None:
+    Korean goes through :mod:`voiceclone.text.korean_g2p` (pronunciation rules, then IPA in
+    Kokoro's symbols) unless ``korean_rules`` is false, which gives espeak-ng's ``ko`` voice.
+    """
+
+    def __init__(self, korean_rules: bool = True) -> None:
         self._backends: dict[str, EspeakBackend] = {}
+        self.korean_rules = korean_rules
 
     def phonemize(self, text: str, language: str) -> str:
         """IPA with stress marks and punctuation kept; ``language`` is a code or alias."""
@@ -53,6 +68,11 @@ class Phonemizer:
         text = text.translate(_ESPEAK_PUNCTUATION).strip()
         if not text:
             return ""
+        if code == KOREAN and self.korean_rules:
+            return korean_g2p.to_ipa(text, lambda span: self._espeak(span, FALLBACK_LANGUAGE))
+        return self._espeak(text, code)
+
+    def _espeak(self, text: str, code: str) -> str:
         with _espeak_lock:
             backend = self._backend(code)
             (phonemes,) = backend.phonemize([text], strip=True)
