@@ -293,15 +293,8 @@ class KokoroEngine:
             "predicted_similarity": round(blend.predicted_similarity, 4),
         }
         if encoder is None:
-            return VoiceProfile(
-                engine=self.name,
-                engine_version=self.version,
-                style=np.asarray(style, dtype=np.float32),
-                speaker_embedding=reference,
-                languages=list(languages),
-                method=BLEND_METHOD,
-                details=details,
-            )
+            table = np.asarray(style, dtype=np.float32)
+            return self._cloned(table, reference, languages, BLEND_METHOD, details)
 
         row = encoder.predict(self.sample_features(samples))
         table = with_mean_row(style, row)
@@ -310,13 +303,23 @@ class KokoroEngine:
             table, similarity = self._refine_style(table, reference, steps)
             details["refined_similarity"] = round(similarity, 4)
             details["refine_steps"] = steps
+        return self._cloned(table, reference, languages, STYLE_ENCODER_METHOD, details)
+
+    def _cloned(
+        self,
+        style: np.ndarray,
+        reference: np.ndarray,
+        languages: Sequence[str],
+        method: str,
+        details: dict,
+    ) -> VoiceProfile:
         return VoiceProfile(
             engine=self.name,
             engine_version=self.version,
-            style=table,
+            style=style,
             speaker_embedding=reference,
             languages=list(languages),
-            method=STYLE_ENCODER_METHOD,
+            method=method,
             details=details,
         )
 
