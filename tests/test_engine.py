@@ -54,7 +54,29 @@ def test_profile_round_trips_through_json(cloned):
     restored = VoiceProfile.from_json(profile.to_json())
     assert np.array_equal(restored.style, profile.style)
     assert np.array_equal(restored.speaker_embedding, profile.speaker_embedding)
+    assert np.array_equal(restored.equalizer_db, profile.equalizer_db)
     assert restored.method == profile.method
+
+
+def test_timbre_match_moves_the_output_toward_the_reference(engine, cloned, reference_voices):
+    from dataclasses import replace
+
+    from voiceclone.audio.decode import decode_audio
+    from voiceclone.audio.equalize import BAND_COUNT, _band_weights, long_term_spectrum
+
+    def band_levels(audio: np.ndarray) -> np.ndarray:
+        spectrum = long_term_spectrum(audio, engine.sample_rate)
+        return 10 * np.log10(_band_weights(engine.sample_rate) @ spectrum + 1e-12)
+
+    for name, profile in cloned.items():
+        assert profile.equalizer_db is not None and profile.equalizer_db.shape == (BAND_COUNT,)
+        reference = band_levels(decode_audio(reference_voices[name], engine.sample_rate))
+        plain = replace(profile, equalizer_db=None)
+        distances = [
+            float(np.std(band_levels(engine.synthesize_all(PARAGRAPH, voice, "en-us")) - reference))
+            for voice in (plain, profile)
+        ]
+        assert distances[1] < distances[0], (name, distances)
 
 
 def test_cloning_is_deterministic(engine, reference_voices, cloned):

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     # Cloning
     blend_top_k: int = Field(6, description="Stock voices considered for a cloned blend.")
     blend_search_steps: int = Field(0, description="Synthesize-and-embed refinement budget.")
+    timbre_match_strength: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "How far a cloned voice's spectral envelope is equalised toward the reference "
+            "(0 turns timbre matching off; it costs one calibration sentence per new voice)."
+        ),
+    )
     cloning_method: str = Field(
         "auto",
         description=(

@@ -33,7 +33,9 @@ class VoiceProfile:
 
     ``style`` is engine specific (for Kokoro a (rows, 256) style table, one row per
     input length, or a single row); ``speaker_embedding`` is the reference's d-vector,
-    kept so later methods can re-derive or compare without the audio.
+    kept so later methods can re-derive or compare without the audio; ``equalizer_db``
+    holds per-band gains (see :mod:`voiceclone.audio.equalize`) that match the output's
+    timbre to the reference, or None.
     """
 
     engine: str
@@ -43,6 +45,7 @@ class VoiceProfile:
     languages: list[str] = field(default_factory=list)
     method: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    equalizer_db: np.ndarray | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -54,6 +57,7 @@ class VoiceProfile:
                 "languages": self.languages,
                 "method": self.method,
                 "details": self.details,
+                "equalizer_db": _encode_array(self.equalizer_db),
             }
         )
 
@@ -68,6 +72,7 @@ class VoiceProfile:
             languages=list(data.get("languages", [])),
             method=data.get("method", ""),
             details=dict(data.get("details", {})),
+            equalizer_db=_decode_array(data.get("equalizer_db")),
         )
 
 

@@ -1,7 +1,8 @@
 """Kokoro-82M (ONNX) engine: 24 kHz speech from phonemes and a 256-d style vector.
 
-Voices are style tables (one 256-d row per input length). Cloning picks the blend of
-stock voices whose speaker embedding is nearest to the reference recording.
+Voices are style tables (one 256-d row per input length). Cloning predicts a style from
+the reference recording (the learned style encoder, or the nearest blend of stock voices),
+then equalises the voice's timbre toward the reference.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import soxr
 from voiceclone.assets.optimize import optimize_kokoro, session_options
 from voiceclone.assets.paths import AssetPaths, require_engine_assets
 from voiceclone.audio.chunk import AudioChunk
+from voiceclone.audio.equalize import apply_equalizer, equalizer_taps, matching_gains_db
 from voiceclone.cloning.blend import best_blend
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import SpeakerEmbedder
@@ -294,7 +296,7 @@ class KokoroEngine:
         }
         if encoder is None:
             table = np.asarray(style, dtype=np.float32)
-            return self._cloned(table, reference, languages, BLEND_METHOD, details)
+            return self._cloned(table, samples, reference, languages, BLEND_METHOD, details)
 
         row = encoder.predict(self.sample_features(samples))
         table = with_mean_row(style, row)
@@ -303,17 +305,18 @@ class KokoroEngine:
             table, similarity = self._refine_style(table, reference, steps)
             details["refined_similarity"] = round(similarity, 4)
             details["refine_steps"] = steps
-        return self._cloned(table, reference, languages, STYLE_ENCODER_METHOD, details)
+        return self._cloned(table, samples, reference, languages, STYLE_ENCODER_METHOD, details)
 
     def _cloned(
         self,
         style: np.ndarray,
+        samples: Sequence[VoiceSample],
         reference: np.ndarray,
         languages: Sequence[str],
         method: str,
         details: dict,
     ) -> VoiceProfile:
-        return VoiceProfile(
+        profile = VoiceProfile(
             engine=self.name,
             engine_version=self.version,
             style=style,
@@ -322,6 +325,21 @@ class KokoroEngine:
             method=method,
             details=details,
         )
+        strength = self.settings.timbre_match_strength
+        if strength > 0:
+            profile.equalizer_db = self._timbre_match(profile, samples, strength)
+            details["timbre_match_strength"] = strength
+        return profile
+
+    def _timbre_match(
+        self, profile: VoiceProfile, samples: Sequence[VoiceSample], strength: float
+    ) -> np.ndarray:
+        """Band gains that move the voice's rendered spectrum toward the references'."""
+        rendered = self.synthesize_all(CALIBRATION_TEXT, profile, language="en-us")
+        reference = np.concatenate(
+            [soxr.resample(s.samples, s.sample_rate, SAMPLE_RATE) for s in samples]
+        )
+        return matching_gains_db(reference, rendered, SAMPLE_RATE, strength)
 
     def sample_features(self, samples: Sequence[VoiceSample]) -> np.ndarray:
         """The style encoder's input features, pooled over the samples by length."""
@@ -396,12 +414,16 @@ class KokoroEngine:
         if not head.strip():
             raise InvalidText("There is no text to speak.", code="empty_text")
         code = resolve_language(head, language)
-        return self._synthesize_spans(pieces, voice.style, code, speed)
+        return self._synthesize_spans(pieces, voice, code, speed)
 
     def _synthesize_spans(
-        self, pieces: Iterable[str], style: np.ndarray, language: str, speed: float
+        self, pieces: Iterable[str], voice: VoiceProfile, language: str, speed: float
     ) -> Iterator[AudioChunk]:
         settings = self.settings
+        style = voice.style
+        taps = None
+        if voice.equalizer_db is not None:
+            taps = equalizer_taps(voice.equalizer_db, SAMPLE_RATE)
         fade = int(settings.crossfade_ms / 1000 * SAMPLE_RATE)
         sentence_pause = int(settings.sentence_pause_ms / 1000 * SAMPLE_RATE)
         index, previous_span = 0, ""
@@ -410,6 +432,8 @@ class KokoroEngine:
             audio = self._speak_span(span, style, language, speed)
             if len(audio) == 0:
                 continue
+            if taps is not None:
+                audio = apply_equalizer(audio, taps)
             audio = _fade_edges(audio, fade)
             if index > 0:
                 ends_sentence = previous_span.rstrip().endswith(SENTENCE_ENDINGS)
