@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,11 +39,13 @@ class Server:
     root: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
+            **self.extra_env,
             "VOICECLONE_DATABASE_URL": f"sqlite:///{self.root / 'voiceclone.db'}",
             "VOICECLONE_STORAGE_URL": (self.root / "objects").as_uri(),
             "VOICECLONE_MAX_UPLOAD_BYTES": str(E2E_UPLOAD_LIMIT),
@@ -380,3 +383,70 @@ def test_websocket_speaks_text_as_it_arrives(server: Server, keys) -> None:
         assert json.loads(message) == {"type": "done"}
     samples = np.frombuffer(bytes(audio), dtype="<i2").astype(np.float32) / 32767
     assert _speech_seconds(samples) > 1.5
+
+
+def _start_worker(server: Server, name: str) -> subprocess.Popen[bytes]:
+    """A ``voiceclone worker`` process sharing the server's database, store and broker."""
+    with (server.root / f"{name}.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "voiceclone.cli", "worker"],
+            env=server.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_scale_out_workers_run_jobs_and_take_over_a_dead_ones(tmp_path: Path, asset_paths):
+    """API with a Celery queue on the real Redis: it only sends jobs; a worker process runs
+    them; when a worker is SIGKILLed mid-job another one finishes it, once."""
+    import redis
+
+    queue = f"voiceclone-e2e-{uuid.uuid4().hex[:8]}"
+    broker = os.environ.get("VOICECLONE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    api = Server(
+        tmp_path,
+        extra_env={
+            "VOICECLONE_QUEUE_URL": broker,
+            "VOICECLONE_QUEUE_NAME": queue,
+            "VOICECLONE_QUEUE_VISIBILITY_TIMEOUT_S": "3",
+        },
+    )
+    headers = {"Authorization": f"Bearer {api.create_key('dana')}"}
+    api.start()
+    workers: list[subprocess.Popen[bytes]] = []
+    text = (
+        "This job goes through the broker. The first worker is killed while it speaks, "
+        "and the second one must finish the job exactly once."
+    )
+    try:
+        with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
+            job = client.post("/v1/jobs", json={"text": text, "voice": "af_heart"}).json()
+            time.sleep(1.0)
+            assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "queued"
+
+            workers.append(_start_worker(api, "worker-1"))
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while client.get(f"/v1/jobs/{job['id']}").json()["status"] != "running":
+                assert time.monotonic() < deadline, (tmp_path / "worker-1.log").read_text()
+                time.sleep(0.05)
+            workers[0].send_signal(signal.SIGKILL)
+            workers[0].wait(timeout=30)
+
+            workers.append(_start_worker(api, "worker-2"))
+            done = _wait_for_job(client, job["id"], timeout=STARTUP_SECONDS)
+            assert done["status"] == "succeeded", done
+            assert done["attempts"] == 2
+            audio = client.get(f"/v1/jobs/{job['id']}/audio")
+            samples, _ = sf.read(io.BytesIO(audio.content), dtype="float32")
+            assert _speech_seconds(samples) > 3
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=30)
+        api.stop()
+        redis.Redis.from_url(broker).delete(queue)
+    results = sorted(p for p in (tmp_path / "objects" / "results").rglob("*") if p.is_file())
+    assert [p.relative_to(tmp_path / "objects").as_posix() for p in results] == [
+        f"results/dana/{job['id']}.wav"
+    ]

@@ -247,6 +247,36 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once (default: VOICECLONE_WORKER_THREADS).")
+    ] = None,
+) -> None:
+    """Run synthesis jobs from the Celery queue at VOICECLONE_QUEUE_URL (scale-out)."""
+    from voiceclone.db import make_session_factory
+    from voiceclone.engines import load_engine
+    from voiceclone.jobs.celery_queue import WorkerContext, run_worker
+    from voiceclone.settings import get_settings
+    from voiceclone.storage import open_store
+
+    settings = get_settings()
+    if not settings.queue_url:
+        console.print(
+            "[red]error:[/red] set VOICECLONE_QUEUE_URL to the broker "
+            "(e.g. redis://127.0.0.1:6379/0); without it the server runs jobs itself."
+        )
+        raise typer.Exit(code=2)
+    engine = load_engine(settings.engine)
+    engine.warm_up()
+    context = WorkerContext(
+        session_factory=make_session_factory(settings.database_url),
+        store=open_store(settings.storage_url, settings),
+        engine=engine,
+    )
+    run_worker(settings, context, concurrency or settings.worker_threads)
+
+
 @app.command("train-style-encoder")
 def train_style_encoder(
     samples: Annotated[int, typer.Option(help="Sampled styles to speak (the budget).")] = 1500,

@@ -85,6 +85,22 @@ class Settings(BaseSettings):
     min_speed: float = 0.25
     max_speed: float = 4.0
     worker_threads: int = Field(1, description="Jobs synthesized at once by the embedded pool.")
+    queue_url: str = Field(
+        "",
+        description=(
+            "Empty: jobs run in the server's own worker pool. A Celery broker URL "
+            "(redis://host:6379/0): API replicas only send jobs there, and "
+            "`voiceclone worker` processes, which own the engine, run them."
+        ),
+    )
+    queue_name: str = Field("voiceclone", description="The Celery queue that carries jobs.")
+    queue_visibility_timeout_s: int = Field(
+        3600,
+        description=(
+            "Seconds before the broker hands a job whose worker vanished to another worker "
+            "(keep it above the longest job)."
+        ),
+    )
     max_job_attempts: int = Field(
         3, description="A job interrupted this many times (crashes) is failed, not resumed."
     )

@@ -15,7 +15,7 @@ from voiceclone.api.errors import install_error_handlers
 from voiceclone.api.routes import health, jobs, legacy, openai, speech, voices
 from voiceclone.db import make_session_factory, migrate, session_scope
 from voiceclone.engines import Engine, load_engine
-from voiceclone.jobs.local import LocalJobQueue
+from voiceclone.jobs import open_queue
 from voiceclone.services.keys import any_api_key_exists
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
@@ -74,7 +74,7 @@ def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
     warm_up = getattr(app.state.engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup
         warm_up()
-    queue = LocalJobQueue(factory, app.state.store, app.state.engine, settings.worker_threads)
+    queue = open_queue(settings, factory, app.state.store, app.state.engine)
     app.state.queue = queue
     queue.start()
     with session_scope(factory) as session:

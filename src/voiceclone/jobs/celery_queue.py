@@ -1,0 +1,91 @@
+"""Scale-out job queue: Celery on Redis.
+
+API replicas only send job ids to the broker; ``voiceclone worker`` processes (the machines
+that own the engine, GPU ones in production) run them with the same runner as the embedded
+pool. The ``jobs`` table stays the truth: messages carry nothing but the id. Messages are
+acknowledged only after the job finished, so a job whose worker died is delivered again
+(after ``queue_visibility_timeout_s``) and resumes like a job after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from celery import Celery
+from sqlalchemy.orm import Session, sessionmaker
+
+from voiceclone.engines.base import Engine
+from voiceclone.jobs.runner import run_job
+from voiceclone.settings import Settings
+from voiceclone.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "voiceclone.run_job"
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a worker process runs jobs with, built once at worker start."""
+
+    session_factory: sessionmaker[Session]
+    store: ObjectStore
+    engine: Engine
+
+
+def celery_app(settings: Settings, context: WorkerContext | None = None) -> Celery:
+    """The Celery app for ``settings.queue_url``; with ``context`` it can also run jobs."""
+    app = Celery("voiceclone", broker=settings.queue_url, set_as_current=False)
+    app.conf.update(
+        task_default_queue=settings.queue_name,
+        task_ignore_result=True,  # job state lives in the jobs table
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # jobs are long: take one at a time
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": settings.queue_visibility_timeout_s},
+        worker_hijack_root_logger=False,
+    )
+
+    @app.task(name=TASK_NAME, shared=False)
+    def run_job_task(job_id: str) -> str | None:
+        if context is None:
+            raise RuntimeError("This process has no engine: start it with `voiceclone worker`.")
+        return run_job(job_id, context.session_factory, context.store, context.engine)
+
+    return app
+
+
+class CeleryJobQueue:
+    """Sends jobs to the broker. Nothing runs in this process, so start/stop do nothing:
+    workers pick up whatever is waiting, and redeliver what a dead worker left."""
+
+    def __init__(self, app: Celery) -> None:
+        self._app = app
+
+    def submit(self, job_id: str) -> None:
+        self._app.send_task(TASK_NAME, args=[str(job_id)])
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def run_worker(settings: Settings, context: WorkerContext, concurrency: int) -> None:
+    """Run a Celery worker for ``settings.queue_name`` until it is told to stop."""
+    app = celery_app(settings, context)
+    log.info("worker on queue %r, %d thread(s)", settings.queue_name, concurrency)
+    app.worker_main(
+        [
+            "worker",
+            "--pool=threads",
+            f"--concurrency={concurrency}",
+            f"--queues={settings.queue_name}",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )

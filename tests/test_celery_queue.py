@@ -1,0 +1,101 @@
+"""The scale-out queue: jobs sent through Celery on the real Redis, run by a worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until
+from service_support import skip_or_fail
+from sqlalchemy.orm import Session, sessionmaker
+
+from voiceclone.db import session_scope
+from voiceclone.jobs import LocalJobQueue, open_queue
+from voiceclone.services import jobs
+from voiceclone.settings import Settings
+from voiceclone.storage.base import ObjectStore
+
+REDIS_URL = os.environ.get("VOICECLONE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TEXT = "Jobs travel through the broker. A worker speaks them. The result is stored."
+
+
+@pytest.fixture
+def queue_settings(tmp_path) -> Iterator[Settings]:
+    """Settings with a queue of its own on the test Redis, emptied afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error}")
+    name = f"voiceclone-test-{uuid.uuid4().hex[:8]}"
+    yield Settings(home=tmp_path / "home", queue_url=REDIS_URL, queue_name=name)
+    client.delete(name)
+    client.close()
+
+
+def _submit(factory: sessionmaker[Session], queue, engine: FakeEngine) -> str:
+    with session_scope(factory) as session:
+        return jobs.submit_job(
+            session, queue, engine, "alice", TEXT, FAKE_STOCK_VOICE, None, "wav", 1.0
+        ).id
+
+
+def _job(factory: sessionmaker[Session], job_id: str) -> jobs.JobInfo:
+    with session_scope(factory) as session:
+        return jobs.get_job(session, "alice", job_id)
+
+
+def test_queue_follows_the_setting(queue_settings, session_factory, local_store, fake_engine):
+    from voiceclone.jobs.celery_queue import CeleryJobQueue
+
+    celery = open_queue(queue_settings, session_factory, local_store, fake_engine)
+    assert isinstance(celery, CeleryJobQueue)
+    embedded = queue_settings.model_copy(update={"queue_url": ""})
+    local = open_queue(embedded, session_factory, local_store, fake_engine)
+    assert isinstance(local, LocalJobQueue)
+
+
+def test_a_job_sent_before_any_worker_runs_once_one_starts(
+    queue_settings: Settings,
+    session_factory: sessionmaker[Session],
+    local_store: ObjectStore,
+    fake_engine: FakeEngine,
+):
+    from celery.contrib.testing.worker import start_worker
+
+    from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
+
+    api_side = CeleryJobQueue(celery_app(queue_settings))
+    job_id = _submit(session_factory, api_side, fake_engine)
+    assert _job(session_factory, job_id).status == "queued"  # nobody runs it in this process
+
+    worker_app = celery_app(
+        queue_settings, WorkerContext(session_factory, local_store, fake_engine)
+    )
+    with start_worker(
+        worker_app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10
+    ):
+        wait_until(lambda: _job(session_factory, job_id).finished, timeout=30)
+    job = _job(session_factory, job_id)
+    assert job.status == "succeeded", job
+    assert job.attempts == 1
+    assert local_store.list_keys("results/alice/") == [job.result_key]
+    assert local_store.size(job.result_key) == job.result_bytes > 44  # header and audio
+
+
+def test_worker_command_needs_a_broker(tmp_path):
+    env = {**os.environ, "VOICECLONE_QUEUE_URL": "", "VOICECLONE_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceclone.cli", "worker"],
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert b"VOICECLONE_QUEUE_URL" in result.stderr
