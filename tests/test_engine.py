@@ -62,11 +62,10 @@ def test_timbre_match_moves_the_output_toward_the_reference(engine, cloned, refe
     from dataclasses import replace
 
     from voiceclone.audio.decode import decode_audio
-    from voiceclone.audio.equalize import BAND_COUNT, _band_weights, long_term_spectrum
+    from voiceclone.audio.equalize import BAND_COUNT, band_levels_db
 
     def band_levels(audio: np.ndarray) -> np.ndarray:
-        spectrum = long_term_spectrum(audio, engine.sample_rate)
-        return 10 * np.log10(_band_weights(engine.sample_rate) @ spectrum + 1e-12)
+        return band_levels_db(audio, engine.sample_rate)
 
     for name, profile in cloned.items():
         assert profile.equalizer_db is not None and profile.equalizer_db.shape == (BAND_COUNT,)

@@ -7,10 +7,9 @@ import numpy as np
 from voiceclone.audio.equalize import (
     BAND_COUNT,
     MAX_GAIN_DB,
-    _band_weights,
     apply_equalizer,
+    band_levels_db,
     equalizer_taps,
-    long_term_spectrum,
     matching_gains_db,
 )
 
@@ -31,12 +30,8 @@ def _darker(audio: np.ndarray) -> np.ndarray:
     return out
 
 
-def _band_levels_db(audio: np.ndarray) -> np.ndarray:
-    return 10 * np.log10(_band_weights(RATE) @ long_term_spectrum(audio, RATE) + 1e-12)
-
-
 def _envelope_distance(a: np.ndarray, b: np.ndarray) -> float:
-    difference = _band_levels_db(a) - _band_levels_db(b)
+    difference = band_levels_db(a, RATE) - band_levels_db(b, RATE)
     return float(np.std(difference))  # level offsets do not count, only shape
 
 

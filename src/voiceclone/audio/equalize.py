@@ -31,18 +31,21 @@ def _bin_frequencies(sample_rate: int) -> np.ndarray:
     return np.fft.rfftfreq(FFT_SIZE, 1.0 / sample_rate)
 
 
-def band_centres(sample_rate: int) -> np.ndarray:
-    """Centre frequencies (Hz) of the :data:`BAND_COUNT` triangular mel bands."""
+def _band_edges(sample_rate: int) -> np.ndarray:
+    """Edges (Hz) of the :data:`BAND_COUNT` overlapping triangular mel bands."""
     highest = min(HIGHEST_HZ, sample_rate / 2 - 1)
-    edges = _hz(np.linspace(_mel(LOWEST_HZ), _mel(highest), BAND_COUNT + 2))
-    return edges[1:-1]
+    return _hz(np.linspace(_mel(LOWEST_HZ), _mel(highest), BAND_COUNT + 2))
+
+
+def band_centres(sample_rate: int) -> np.ndarray:
+    """Centre frequencies (Hz) of the bands."""
+    return _band_edges(sample_rate)[1:-1]
 
 
 def _band_weights(sample_rate: int) -> np.ndarray:
     """(bands, bins) triangular weights on the FFT bins."""
     freqs = _bin_frequencies(sample_rate)
-    highest = min(HIGHEST_HZ, sample_rate / 2 - 1)
-    edges = _hz(np.linspace(_mel(LOWEST_HZ), _mel(highest), BAND_COUNT + 2))
+    edges = _band_edges(sample_rate)
     weights = np.zeros((BAND_COUNT, len(freqs)))
     for band in range(BAND_COUNT):
         low, centre, high = edges[band : band + 3]
@@ -64,16 +67,20 @@ def long_term_spectrum(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return power[loud].mean(axis=0)
 
 
+def band_levels_db(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The long-term level (dB) in each band: the spectral envelope that is matched."""
+    bands = _band_weights(sample_rate) @ long_term_spectrum(samples, sample_rate)
+    return 10.0 * np.log10(bands + 1e-12)
+
+
 def matching_gains_db(
     reference: np.ndarray, rendered: np.ndarray, sample_rate: int, strength: float
 ) -> np.ndarray:
     """Per-band gains (dB) that move ``rendered``'s envelope ``strength`` of the way to
     ``reference``'s, loudness-neutral (weighted by the reference's band energy)."""
-    weights = _band_weights(sample_rate)
-    reference_bands = weights @ long_term_spectrum(reference, sample_rate)
-    rendered_bands = weights @ long_term_spectrum(rendered, sample_rate)
-    difference = 10.0 * np.log10(reference_bands + 1e-12) - 10.0 * np.log10(rendered_bands + 1e-12)
-    difference -= np.average(difference, weights=reference_bands + 1e-12)
+    reference_levels = band_levels_db(reference, sample_rate)
+    difference = reference_levels - band_levels_db(rendered, sample_rate)
+    difference -= np.average(difference, weights=10.0 ** (reference_levels / 10.0))
     gains = np.clip(difference * strength, -MAX_GAIN_DB, MAX_GAIN_DB)
     return gains.astype(np.float32)
 
