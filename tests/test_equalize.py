@@ -8,6 +8,7 @@ from voiceclone.audio.equalize import (
     BAND_COUNT,
     MAX_GAIN_DB,
     apply_equalizer,
+    band_centres,
     band_levels_db,
     equalizer_taps,
     matching_gains_db,
@@ -47,6 +48,19 @@ def test_gains_follow_a_darker_reference():
     gains = matching_gains_db(reference, rendered, RATE, strength=1.0)
     assert gains[:5].mean() > 0 > gains[-5:].mean()
     assert np.abs(gains).max() <= MAX_GAIN_DB
+
+
+def test_bands_a_band_limited_reference_lacks_are_left_alone():
+    """A recording made at 16 kHz has nothing above 8 kHz: no reason to cut the voice there."""
+    import soxr
+
+    reference = soxr.resample(soxr.resample(_noise(seed=1), RATE, 16_000), 16_000, RATE)
+    gains = matching_gains_db(reference, _noise(seed=2), RATE, strength=1.0)
+    above = band_centres(RATE) > 8_500
+    assert above.any()
+    assert np.all(gains[above] == 0.0)
+    below = band_centres(RATE) < 7_500  # both are white there
+    assert np.abs(gains[below]).max() < 3.0
 
 
 def test_strength_scales_the_correction():

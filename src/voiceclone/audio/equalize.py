@@ -16,6 +16,9 @@ BAND_COUNT = 40
 LOWEST_HZ, HIGHEST_HZ = 60.0, 11_000.0
 LOUD_RELATIVE_DB = 35.0
 MAX_GAIN_DB = 12.0
+# Bands this far below the reference's strongest hold no information about the voice (above
+# the Nyquist of a low-rate or phone recording): they are left as the engine makes them.
+EMPTY_BAND_DB = 60.0
 FILTER_TAPS = 511
 
 
@@ -82,6 +85,7 @@ def matching_gains_db(
     difference = reference_levels - band_levels_db(rendered, sample_rate)
     difference -= np.average(difference, weights=10.0 ** (reference_levels / 10.0))
     gains = np.clip(difference * strength, -MAX_GAIN_DB, MAX_GAIN_DB)
+    gains[reference_levels < reference_levels.max() - EMPTY_BAND_DB] = 0.0
     return gains.astype(np.float32)
 
 
