@@ -24,10 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.audio.chunk import AudioChunk
+from voiceclone.db import session_scope
 from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidText
+from voiceclone.services import jobs
 from voiceclone.text.language import resolve_language
 
 FAKE_SAMPLE_RATE = 24_000
@@ -185,3 +188,22 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0, step: float
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(step)
+
+
+def submit_fake_job(
+    session_factory: sessionmaker[Session],
+    queue: object,
+    engine: FakeEngine,
+    text: str,
+    fmt: str = "wav",
+    voice: str = FAKE_STOCK_VOICE,
+) -> jobs.JobInfo:
+    """Alice's job, submitted through the service layer."""
+    with session_scope(session_factory) as session:
+        return jobs.submit_job(session, queue, engine, "alice", text, voice, None, fmt, 1.0)
+
+
+def read_job(session_factory: sessionmaker[Session], job_id: str) -> jobs.JobInfo:
+    """Alice's job as the service reports it now."""
+    with session_scope(session_factory) as session:
+        return jobs.get_job(session, "alice", job_id)

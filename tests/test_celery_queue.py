@@ -9,13 +9,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until
+from fakes import FakeEngine, submit_fake_job, wait_until
+from fakes import read_job as _job
 from service_support import skip_or_fail
 from sqlalchemy.orm import Session, sessionmaker
 
-from voiceclone.db import session_scope
 from voiceclone.jobs import LocalJobQueue, open_queue
-from voiceclone.services import jobs
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 
@@ -39,18 +38,6 @@ def queue_settings(tmp_path) -> Iterator[Settings]:
     client.close()
 
 
-def _submit(factory: sessionmaker[Session], queue, engine: FakeEngine) -> str:
-    with session_scope(factory) as session:
-        return jobs.submit_job(
-            session, queue, engine, "alice", TEXT, FAKE_STOCK_VOICE, None, "wav", 1.0
-        ).id
-
-
-def _job(factory: sessionmaker[Session], job_id: str) -> jobs.JobInfo:
-    with session_scope(factory) as session:
-        return jobs.get_job(session, "alice", job_id)
-
-
 def test_queue_follows_the_setting(queue_settings, session_factory, local_store, fake_engine):
     from voiceclone.jobs.celery_queue import CeleryJobQueue
 
@@ -72,7 +59,7 @@ def test_a_job_sent_before_any_worker_runs_once_one_starts(
     from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
 
     api_side = CeleryJobQueue(celery_app(queue_settings))
-    job_id = _submit(session_factory, api_side, fake_engine)
+    job_id = submit_fake_job(session_factory, api_side, fake_engine, TEXT).id
     assert _job(session_factory, job_id).status == "queued"  # nobody runs it in this process
 
     worker_app = celery_app(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from fakes import FAKE_SAMPLE_RATE, FAKE_STOCK_VOICE, FakeEngine, RecordingQueue, wait_until
+from fakes import read_job as _job
+from fakes import submit_fake_job as _submit
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.audio import decode_audio
@@ -54,23 +56,6 @@ def start_queue(
     yield start
     for queue in started:
         queue.stop()
-
-
-def _submit(
-    session_factory: sessionmaker[Session],
-    queue: object,
-    engine: FakeEngine,
-    text: str,
-    fmt: str = "wav",
-    voice: str = FAKE_STOCK_VOICE,
-) -> jobs.JobInfo:
-    with session_scope(session_factory) as session:
-        return jobs.submit_job(session, queue, engine, "alice", text, voice, None, fmt, 1.0)
-
-
-def _job(session_factory: sessionmaker[Session], job_id: str) -> jobs.JobInfo:
-    with session_scope(session_factory) as session:
-        return jobs.get_job(session, "alice", job_id)
 
 
 def _wait_finished(session_factory: sessionmaker[Session], job_id: str) -> jobs.JobInfo:
