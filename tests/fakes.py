@@ -9,8 +9,9 @@ the voice itself is the point.
     engine = FakeEngine(chunk_delay=0.1)          # slow enough to cancel or kill mid-job
     engine = FakeEngine(failure=InvalidText("no", code="x"), fail_after_chunks=1)
 
-``write_speech_like_wav`` makes a reference recording that passes ``prepare_reference``
-(>= 3 s of voiced, syllable-modulated sound); ``RecordingQueue`` is a JobQueue that only
+``write_speech_wav`` makes a reference recording that ``prepare_reference`` accepts: real
+speech (a person reading, from the installed reference recordings; the speech detector is a
+trained model, so synthetic tones do not pass); ``RecordingQueue`` is a JobQueue that only
 records what was submitted; ``wait_until`` polls a condition with a deadline.
 """
 
@@ -20,12 +21,15 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import soxr
 from sqlalchemy.orm import Session, sessionmaker
 
+from voiceclone.assets.paths import AssetPaths
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.db import session_scope
 from voiceclone.engines.base import VoiceProfile, VoiceSample
@@ -38,6 +42,9 @@ FAKE_STOCK_VOICE = "fake_voice"
 FAKE_STYLE_DIM = 4
 DEFAULT_PITCH_HZ = 220.0
 REFERENCE_RATE = 16_000
+#: A speaker who reads without pauses: their recording is speech from start to end.
+CONTINUOUS_SPEAKER = "en_brandon"
+_LEAD_IN_LEVEL = 0.02
 
 
 class FakeEngine:
@@ -157,19 +164,31 @@ def sine(seconds: float, hz: float, rate: int, level: float = 0.3) -> np.ndarray
     return (level * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
 
-def speech_like(seconds: float, rate: int = REFERENCE_RATE, level: float = 0.3) -> np.ndarray:
-    """A voiced, syllable-modulated harmonic tone that counts as speech all along."""
-    t = np.arange(round(seconds * rate)) / rate
-    pitch = 200.0 * (1.0 + 0.03 * np.sin(2 * np.pi * 3.0 * t))
-    phase = 2 * np.pi * np.cumsum(pitch) / rate
-    voice = sum(np.sin(k * phase) / k for k in range(1, 8))
-    signal = voice * (0.35 + 0.65 * np.abs(np.sin(np.pi * 4.0 * t)))
-    return (level * signal / np.max(np.abs(signal))).astype(np.float32)
+@lru_cache(maxsize=8)
+def _continuous_speech(speaker: str, rate: int) -> np.ndarray:
+    """A real recording from the installed reference set, its leading silence cut."""
+    audio, source_rate = sf.read(AssetPaths.from_home().refvoice_file(speaker), dtype="float32")
+    audio = soxr.resample(audio, source_rate, rate).astype(np.float32)
+    start = int(np.argmax(np.abs(audio) > _LEAD_IN_LEVEL))
+    end = len(audio) - int(np.argmax(np.abs(audio[::-1]) > _LEAD_IN_LEVEL))
+    return audio[start:end]
 
 
-def write_speech_like_wav(path: Path, seconds: float = 4.5) -> Path:
-    """A reference recording that ``prepare_reference`` accepts."""
-    sf.write(path, speech_like(seconds), REFERENCE_RATE, format="WAV", subtype="PCM_16")
+def real_speech(
+    seconds: float, rate: int = REFERENCE_RATE, speaker: str = CONTINUOUS_SPEAKER
+) -> np.ndarray:
+    """``seconds`` of a person reading aloud without pauses (repeated if need be)."""
+    speech = _continuous_speech(speaker, rate)
+    wanted = round(seconds * rate)
+    return np.tile(speech, -(-wanted // len(speech)))[:wanted].copy()
+
+
+def write_speech_wav(
+    path: Path, seconds: float = 4.5, speaker: str = CONTINUOUS_SPEAKER
+) -> Path:
+    """A reference recording that ``prepare_reference`` accepts: real speech."""
+    samples = real_speech(seconds, speaker=speaker)
+    sf.write(path, samples, REFERENCE_RATE, format="WAV", subtype="PCM_16")
     return path
 
 

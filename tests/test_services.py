@@ -18,7 +18,7 @@ from fakes import (
     FakeEngine,
     RecordingQueue,
     write_silent_wav,
-    write_speech_like_wav,
+    write_speech_wav,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,7 +44,7 @@ SAMPLE_KEY = re.compile(
 
 @pytest.fixture
 def reference_wav(tmp_path: Path) -> Path:
-    return write_speech_like_wav(tmp_path / "my voice.wav")
+    return write_speech_wav(tmp_path / "my voice.wav")
 
 
 @pytest.fixture
@@ -156,8 +156,8 @@ def test_create_voice_stores_the_upload_and_the_profile(
 def test_voice_from_several_files_keeps_their_names_extensions(
     session: Session, local_store: ObjectStore, fake_engine: FakeEngine, tmp_path: Path
 ) -> None:
-    first = write_speech_like_wav(tmp_path / "one.WAV")
-    second = write_speech_like_wav(tmp_path / "upload-tmp-123")
+    first = write_speech_wav(tmp_path / "one.WAV")
+    second = write_speech_wav(tmp_path / "upload-tmp-123")
 
     info = voices.create_voice(
         session,
@@ -186,7 +186,7 @@ def test_rejected_audio_stores_nothing(
     files: list[Path] = {
         "silent": [write_silent_wav(tmp_path / "silent.wav")],
         "not_audio": [_write(tmp_path / "notes.wav", b"this is not audio at all" * 100)],
-        "too_short": [write_speech_like_wav(tmp_path / "short.wav", seconds=1.5)],
+        "too_short": [write_speech_wav(tmp_path / "short.wav", seconds=1.5)],
         "second_bad": [reference_wav, write_silent_wav(tmp_path / "quiet.wav")],
     }[bad]
 

