@@ -1,9 +1,10 @@
 """Test doubles and helpers for service-level tests (storage, db, jobs, services, api).
 
 ``FakeEngine`` implements the :class:`voiceclone.engines.Engine` protocol without a model:
-it "speaks" each piece of text as a short sine tone at 24 kHz, instantly, so job and API
-tests run in milliseconds. Use the real Kokoro engine (the ``engine`` fixture) only where
-the voice itself is the point.
+it "speaks" each piece of text as the next short stretch of a real recording at 24 kHz,
+instantly, so job and API tests run in milliseconds (and the watermark has speech to sit
+in). Use the real Kokoro engine (the ``engine`` fixture) only where the voice itself is the
+point.
 
     engine = FakeEngine()                         # stock voice "fake_voice"
     engine = FakeEngine(chunk_delay=0.1)          # slow enough to cancel or kill mid-job
@@ -17,6 +18,7 @@ records what was submitted; ``wait_until`` polls a condition with a deadline.
 
 from __future__ import annotations
 
+import struct
 import textwrap
 import threading
 import time
@@ -48,7 +50,7 @@ _LEAD_IN_LEVEL = 0.02
 
 
 class FakeEngine:
-    """A model-free Engine: one sine-tone chunk per ``chars_per_chunk`` of text.
+    """A model-free Engine: one chunk of recorded speech per ``chars_per_chunk`` of text.
 
     Counters (``chunks_made``, ``synthesize_calls``) and the ``first_chunk`` event let a
     test see how far synthesis got. ``chunk_delay`` sleeps before each chunk;
@@ -127,10 +129,11 @@ class FakeEngine:
         resolve_language(whole, language)
         with self._lock:
             self.synthesize_calls += 1
-        pitch = float(voice.style[0, 0]) if voice.style is not None else DEFAULT_PITCH_HZ
-        return self._chunks(self.pieces(whole), pitch)
+        return self._chunks(self.pieces(whole))
 
-    def _chunks(self, pieces: list[str], pitch: float) -> Iterator[AudioChunk]:
+    def _chunks(self, pieces: list[str]) -> Iterator[AudioChunk]:
+        length = round(self.chunk_seconds * FAKE_SAMPLE_RATE)
+        speech = real_speech(self.chunk_seconds * len(pieces), FAKE_SAMPLE_RATE)
         for index, piece in enumerate(pieces):
             if self.failure is not None and index >= self.fail_after_chunks:
                 raise self.failure
@@ -139,7 +142,7 @@ class FakeEngine:
             with self._lock:
                 self.chunks_made += 1
             self.first_chunk.set()
-            samples = sine(self.chunk_seconds, pitch, FAKE_SAMPLE_RATE)
+            samples = speech[index * length : (index + 1) * length]
             yield AudioChunk(samples=samples, sample_rate=FAKE_SAMPLE_RATE, text=piece, index=index)
 
 
@@ -157,11 +160,6 @@ class RecordingQueue:
 
     def stop(self) -> None:
         pass
-
-
-def sine(seconds: float, hz: float, rate: int, level: float = 0.3) -> np.ndarray:
-    t = np.arange(round(seconds * rate)) / rate
-    return (level * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
 
 @lru_cache(maxsize=8)
@@ -198,6 +196,28 @@ def write_silent_wav(path: Path, seconds: float = 4.5) -> Path:
         path, np.zeros(round(seconds * REFERENCE_RATE), np.float32), REFERENCE_RATE, format="WAV"
     )
     return path
+
+
+def wav_layout(content: bytes) -> tuple[int, int, dict[bytes, bytes]]:
+    """Where a WAV's samples start, its data chunk's size field, and its INFO fields."""
+    offset, info = 12, {}
+    while content[offset : offset + 4] != b"data":
+        chunk_id = content[offset : offset + 4]
+        size = struct.unpack_from("<I", content, offset + 4)[0]
+        if chunk_id == b"LIST" and content[offset + 8 : offset + 12] == b"INFO":
+            field = offset + 12
+            while field < offset + 8 + size:
+                name = content[field : field + 4]
+                length = struct.unpack_from("<I", content, field + 4)[0]
+                info[name] = content[field + 8 : field + 8 + length].rstrip(b"\0")
+                field += 8 + length + length % 2
+        offset += 8 + size + size % 2
+    return offset + 8, struct.unpack_from("<I", content, offset + 4)[0], info
+
+
+def wav_samples(content: bytes) -> bytes:
+    """The sample bytes of a WAV, whatever chunks come before them."""
+    return content[wav_layout(content)[0] :]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> None:

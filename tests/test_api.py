@@ -22,7 +22,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 import uvicorn
-from fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until, write_silent_wav, write_speech_wav
+from fakes import (
+    FAKE_STOCK_VOICE,
+    FakeEngine,
+    wait_until,
+    wav_samples,
+    write_silent_wav,
+    write_speech_wav,
+)
 from fastapi.testclient import TestClient
 from service_support import free_port
 from starlette.websockets import WebSocketDisconnect
@@ -127,6 +134,7 @@ def test_readiness_reports_a_broken_store(api: Api, monkeypatch) -> None:
     assert response.json() == {
         "status": "not ready",
         "checks": {"database": "ok", "storage": "unavailable", "engine": "ok"},
+        "modes": {"consent": "attest", "watermark": "on"},
     }
     assert api.client.get("/healthz").status_code == 200
 
@@ -662,7 +670,7 @@ def test_speech_streams_wav_and_pcm(api: Api) -> None:
     assert "content-length" not in wav.headers  # chunked: sent while being made
     assert wav.content[:4] == b"RIFF" and wav.content[4:8] == b"\xff\xff\xff\xff"
     expected = api.engine.expected_seconds(text)
-    assert (len(wav.content) - 44) / 2 / 24_000 == pytest.approx(expected)
+    assert len(wav_samples(wav.content)) / 2 / 24_000 == pytest.approx(expected)
 
     pcm = api.client.post(
         "/v1/speech",
@@ -670,7 +678,11 @@ def test_speech_streams_wav_and_pcm(api: Api) -> None:
         json={"text": text, "voice": FAKE_STOCK_VOICE, "format": "pcm", "speed": 1.5},
     )
     assert pcm.headers["content-type"] == "audio/pcm"
-    assert pcm.content == wav.content[44:]
+    # The same sound, but each request carries its own watermark payload.
+    assert len(pcm.content) == len(wav_samples(wav.content))
+    same = np.frombuffer(pcm.content, "<i2").astype(float)
+    other = np.frombuffer(wav_samples(wav.content), "<i2").astype(float)
+    assert np.corrcoef(same, other)[0, 1] > 0.9
 
 
 def test_speech_validation_errors(api: Api) -> None:
@@ -879,7 +891,7 @@ def test_client_disconnect_stops_synthesis(live_server) -> None:
             received = 0
             for data in r.iter_bytes():
                 received += len(data)
-                if received > 44 + 2 * 24_000 * 0.4:  # two chunks in
+                if received > 200 + 2 * 24_000 * 0.4:  # two chunks in
                     break
         made_at_disconnect = engine.chunks_made
         time.sleep(1.0)
@@ -899,7 +911,7 @@ def test_first_bytes_arrive_before_synthesis_ends(live_server) -> None:
             total = 0
             for data in r.iter_bytes():
                 total += len(data)
-                if first_audio is None and total > 44:
+                if first_audio is None and total > 200:  # past the header
                     first_audio = time.perf_counter() - start
                     chunks_then = engine.chunks_made
         elapsed = time.perf_counter() - start

@@ -24,6 +24,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(voices_app, name="voices")
 keys_app = typer.Typer(help="API keys for the HTTP service.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+watermark_app = typer.Typer(help="The synthetic-speech watermark.", no_args_is_help=True)
+app.add_typer(watermark_app, name="watermark")
 
 console = Console(stderr=True)
 
@@ -164,22 +166,31 @@ def synth(
     """Synthesize speech in the voice of the given recording(s)."""
     from voiceclone.audio.encode import output_format
     from voiceclone.engines import load_engine
+    from voiceclone.safety.marks import new_subject, provenance_tags, warn_if_unmarked
+    from voiceclone.services.speech import synthesize
+    from voiceclone.settings import get_settings
 
     pieces, total_chars = _text_pieces(text, text_file)
     try:
         fmt = _format_for(out, audio_format)
         output_format(fmt)  # reject an unknown format before loading the model
+        warn_if_unmarked(get_settings())
         engine = load_engine()
         profile = _resolve_voice(engine, voice)
-        _write_speech(
-            engine, engine.synthesize(pieces, profile, language, speed), total_chars, fmt, out
-        )
+        subject = new_subject("cli")
+        chunks = synthesize(engine, pieces, profile, language, speed, subject=subject)
+        _write_speech(engine, chunks, total_chars, fmt, out, provenance_tags(subject))
     except VoiceCloneError as error:
         raise _fail(error) from error
 
 
 def _write_speech(
-    engine: Engine, chunks: Iterator[AudioChunk], total_chars: int, fmt: str, out: str
+    engine: Engine,
+    chunks: Iterator[AudioChunk],
+    total_chars: int,
+    fmt: str,
+    out: str,
+    tags: dict[str, str],
 ) -> None:
     """Encode chunks to OUT as they arrive, advancing a progress bar by text spoken."""
     from voiceclone.audio.encode import encode_chunks
@@ -196,10 +207,35 @@ def _write_speech(
                 progress.advance(task, len(chunk.text))
                 yield chunk
 
-        for data in encode_chunks(tracked(), fmt, sample_rate=engine.sample_rate):
+        for data in encode_chunks(tracked(), fmt, sample_rate=engine.sample_rate, tags=tags):
             sink.write(data)
             sink.flush()
         progress.update(task, completed=max(total_chars, 1))
+
+
+@watermark_app.command("detect")
+def watermark_detect(
+    file: Annotated[Path, typer.Argument(help="A recording in any supported format.")],
+) -> None:
+    """Say whether FILE carries voiceclone's watermark (exit 0: found, 1: not found)."""
+    from voiceclone.instance import server_id
+    from voiceclone.safety.marks import detect_in_file
+    from voiceclone.settings import get_settings
+
+    settings = get_settings()
+    try:
+        found = detect_in_file(file, settings)
+    except VoiceCloneError as error:
+        raise _fail(error) from error
+    verdict = "[green]watermark found[/green]" if found.detected else "no watermark found"
+    console.print(f"{verdict} (score {found.score}, confidence {found.confidence:.6f})")
+    if found.payload is not None:
+        origin = "this server" if found.server_id == server_id(settings) else "another server"
+        console.print(
+            f"payload {found.payload:04x}: server id {found.server_id} ({origin}), "
+            f"subject hash {found.payload & 0xFF}"
+        )
+    raise typer.Exit(code=0 if found.detected else 1)
 
 
 @keys_app.command("create")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +113,49 @@ class Settings(BaseSettings):
     api_key_touch_seconds: float = Field(
         60.0, description="A key's last_used_at is written at most this often."
     )
+
+    # Trust and safety: consent
+    consent: Literal["attest", "spoken", "off"] = Field(
+        "attest",
+        description=(
+            "attest: voice creation needs consent=true; spoken: the speaker reads a one-time "
+            "consent sentence that is checked; off: consent is handled elsewhere."
+        ),
+    )
+
+    # Trust and safety: watermark
+    watermark: Literal["on", "off"] = Field(
+        "on", description="Mark everything the service makes as synthetic (off: operators only)."
+    )
+    watermark_strength_db: float = Field(
+        2.5, gt=0.0, le=6.0, description="How far the mark raises or lowers each chip (dB)."
+    )
+    watermark_key: str = Field(
+        "voiceclone-v1",
+        description="Key of the mark's pattern; the default lets any voiceclone detect it.",
+    )
+    watermark_threshold: float = Field(
+        5.0,
+        description=(
+            "Detection score (a z-value; the best of 256 alignments) above which a recording "
+            "counts as marked: 5.0 keeps false positives near 1 in 10,000."
+        ),
+    )
+    watermark_detect_max_seconds: float = Field(
+        600.0, description="Longest recording /v1/watermark/detect reads (3 s are enough)."
+    )
+    server_id: int | None = Field(
+        None, ge=0, le=255, description="This server's id in the mark; default: from the secret."
+    )
+
+    # Signed links
+    signing_key: str = Field(
+        "", description="Signs audio links; default: a secret made once under home."
+    )
+    previous_signing_key: str = Field(
+        "", description="The key before a rotation: its links stay valid for one link TTL."
+    )
+    link_ttl_seconds: int = Field(24 * 3600, gt=0, description="How long a signed link works.")
 
     @model_validator(mode="after")
     def _default_locations(self) -> Settings:

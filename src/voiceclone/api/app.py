@@ -12,10 +12,11 @@ from fastapi import FastAPI
 
 from voiceclone import __version__
 from voiceclone.api.errors import install_error_handlers
-from voiceclone.api.routes import health, jobs, legacy, openai, speech, voices
+from voiceclone.api.routes import health, jobs, legacy, openai, speech, voices, watermark
 from voiceclone.db import make_session_factory, migrate, session_scope
 from voiceclone.engines import Engine, load_engine
 from voiceclone.jobs import open_queue
+from voiceclone.safety.marks import warn_if_unmarked
 from voiceclone.services.keys import any_api_key_exists
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
@@ -60,12 +61,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = chosen
     install_error_handlers(app)
-    for module in (health, legacy, voices, jobs, speech, openai):
+    for module in (health, legacy, voices, jobs, speech, openai, watermark):
         app.include_router(module.router)
     return app
 
 
 def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
+    warn_if_unmarked(settings)
     migrate(settings.database_url)
     factory = make_session_factory(settings.database_url)
     app.state.session_factory = factory

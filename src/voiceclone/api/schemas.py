@@ -7,8 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voiceclone.instance import server_id
+from voiceclone.safety.watermark import Detection
 from voiceclone.services.jobs import JobInfo
 from voiceclone.services.voices import VoiceInfo
+from voiceclone.settings import Settings
 
 
 class ErrorDetail(BaseModel):
@@ -216,3 +219,39 @@ class OpenAIVoice(BaseModel):
 
 class OpenAIVoiceList(BaseModel):
     voices: list[OpenAIVoice]
+
+
+# -- trust and safety -----------------------------------------------------------------------
+
+
+class WatermarkPayload(BaseModel):
+    hex: str = Field(description="The 16-bit payload, 4 hex digits.")
+    server_id: int = Field(description="Id of the server that made the audio (0-255).")
+    subject_hash: int = Field(description="Short hash of the job or stream id (0-255).")
+    this_server: bool = Field(description="Whether this server's id is the one in the mark.")
+
+
+class WatermarkDetection(BaseModel):
+    detected: bool
+    confidence: float = Field(description="1 minus the p-value of the score under 'no mark'.")
+    score: float = Field(description="Detection score (z); the threshold is a setting.")
+    payload: WatermarkPayload | None = Field(
+        None, description="Present when the mark was found and its payload passed its check."
+    )
+
+    @classmethod
+    def of(cls, found: Detection, settings: Settings) -> WatermarkDetection:
+        payload = None
+        if found.payload is not None:
+            payload = WatermarkPayload(
+                hex=f"{found.payload:04x}",
+                server_id=found.payload >> 8,
+                subject_hash=found.payload & 0xFF,
+                this_server=found.payload >> 8 == server_id(settings),
+            )
+        return cls(
+            detected=found.detected,
+            confidence=found.confidence,
+            score=found.score,
+            payload=payload,
+        )

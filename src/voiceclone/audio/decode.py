@@ -62,14 +62,16 @@ def decode_audio(
     target_rate: int,
     *,
     max_seconds: float | None = None,
+    keep_start: bool = False,
 ) -> np.ndarray:
     """Decode ``source`` to mono float32 samples at ``target_rate``.
 
     ``source`` is a path, the file's bytes, or a readable binary file object. Decoding stops
     with :class:`InvalidAudio` at the first NaN or infinite sample, and once more than
     ``max_seconds`` of audio has been decoded
-    (default: ``max_reference_seconds`` plus :data:`DECODE_SLACK_SECONDS`). A file cut short
-    yields whatever could be decoded before the cut.
+    (default: ``max_reference_seconds`` plus :data:`DECODE_SLACK_SECONDS`) — or, with
+    ``keep_start``, returns the first ``max_seconds`` instead. A file cut short yields
+    whatever could be decoded before the cut.
     """
     if target_rate <= 0:
         raise ValueError(f"target_rate must be positive, got {target_rate}")
@@ -86,7 +88,10 @@ def decode_audio(
             check_finite(samples)  # NaN/Inf would poison resampling and every later step
             decoded_seconds += len(samples) / rate
             if decoded_seconds > max_seconds:
-                raise InvalidAudio(_too_long_message(max_seconds))
+                if not keep_start:
+                    raise InvalidAudio(_too_long_message(max_seconds))
+                resampler.push(samples, rate)
+                break
             resampler.push(samples, rate)
         audio = resampler.finish()
 

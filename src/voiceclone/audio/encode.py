@@ -4,16 +4,23 @@ Every format is streamable: WAV is sent with an "unknown length" header, AAC as 
 stream, Opus in Ogg, and the containers are written without seeking back. Encoders accept
 chunks of any size (codec frame sizes are handled inside) and hand back whatever bytes are
 ready after each one.
+
+Tags (``{"comment": ..., ...}``) go wherever the container has a place for them, in its
+header, so they leave with the first bytes: a LIST/INFO chunk in WAV, ID3v2 (a TXXX frame
+per custom key) in MP3 and in front of the ADTS stream, Vorbis comments in Ogg and FLAC.
+Raw PCM has no place for them.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import TracebackType
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -28,6 +35,12 @@ WAV_UNKNOWN_SIZE = 0xFFFFFFFF
 WAV_MAX_SIZE = 0xFFFFFFFF
 #: Ogg pages are closed after this much audio (µs), so bytes leave soon after each chunk.
 OGG_PAGE_MICROSECONDS = 100_000
+WAV_RIFF_HEADER = 12  # "RIFF", size, "WAVE"
+WAV_FMT_END = 36  # RIFF header + fmt chunk (24 bytes)
+#: WAV INFO fields for the tag keys we write.
+WAV_INFO_FIELDS = {"comment": b"ICMT", "voiceclone_id": b"ISBJ", "software": b"ISFT"}
+
+Tags = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -59,13 +72,13 @@ FORMATS: Mapping[str, OutputFormat] = {
             "mp3",
             "audio/mpeg",
             "mp3",
-            # No Xing/ID3 headers: they are meant to be rewritten at the end, which a stream
-            # cannot do, and a Xing header saying "0 frames" confuses some players.
+            # No Xing header: it is meant to be rewritten at the end, which a stream cannot
+            # do, and one saying "0 frames" confuses some players. ID3v2 goes first, once.
             CodecSpec(
                 "mp3",
                 "libmp3lame",
                 bit_rate=64_000,
-                container_options={"write_xing": "0", "id3v2_version": "0"},
+                container_options={"write_xing": "0", "id3v2_version": "4"},
             ),
         ),
         OutputFormat(
@@ -80,7 +93,12 @@ FORMATS: Mapping[str, OutputFormat] = {
                 container_options={"page_duration": str(OGG_PAGE_MICROSECONDS)},
             ),
         ),
-        OutputFormat("aac", "audio/aac", "aac", CodecSpec("adts", "aac", bit_rate=64_000)),
+        OutputFormat(
+            "aac",
+            "audio/aac",
+            "aac",
+            CodecSpec("adts", "aac", bit_rate=64_000, container_options={"write_id3v2": "1"}),
+        ),
         OutputFormat("pcm", "audio/pcm", "pcm"),
     )
 }
@@ -168,9 +186,11 @@ class StreamEncoder(ABC):
 class _PcmEncoder(StreamEncoder):
     """Raw s16le, optionally after a WAV header that leaves the length open."""
 
-    def __init__(self, fmt: OutputFormat, sample_rate: int, *, wav_header: bool) -> None:
+    def __init__(
+        self, fmt: OutputFormat, sample_rate: int, *, wav_header: bool, tags: Tags | None = None
+    ) -> None:
         super().__init__(fmt, sample_rate)
-        self._pending_header = wav_header_bytes(sample_rate, None) if wav_header else b""
+        self._pending_header = wav_header_bytes(sample_rate, None, tags) if wav_header else b""
 
     def _write(self, samples: np.ndarray) -> bytes:
         header, self._pending_header = self._pending_header, b""
@@ -200,7 +220,9 @@ class _ByteSink:
 class _PyAVEncoder(StreamEncoder):
     """A codec in a container, muxed by PyAV into memory and drained after every write."""
 
-    def __init__(self, fmt: OutputFormat, spec: CodecSpec, sample_rate: int) -> None:
+    def __init__(
+        self, fmt: OutputFormat, spec: CodecSpec, sample_rate: int, tags: Tags | None = None
+    ) -> None:
         super().__init__(fmt, sample_rate)
         self._codec_rate = spec.fixed_rate or _nearest_supported_rate(spec.codec, sample_rate)
         self._resampler = (
@@ -222,6 +244,8 @@ class _PyAVEncoder(StreamEncoder):
             )
             if spec.bit_rate:
                 self._stream.bit_rate = spec.bit_rate
+            for key, value in (tags or {}).items():
+                self._container.metadata[key] = value  # Ogg moves them into Vorbis comments
             self._container.start_encoding()  # writes the header now, so it can be sent early
         except Exception:
             self._container.close()
@@ -260,16 +284,20 @@ class _PyAVEncoder(StreamEncoder):
             self._container.mux(packet)
 
 
-def open_encoder(fmt: str, sample_rate: int) -> StreamEncoder:
+def open_encoder(fmt: str, sample_rate: int, tags: Tags | None = None) -> StreamEncoder:
     """A :class:`StreamEncoder` for ``fmt`` taking mono samples at ``sample_rate``."""
     spec = output_format(fmt)
     if spec.codec is None:
-        return _PcmEncoder(spec, sample_rate, wav_header=spec.name == "wav")
-    return _PyAVEncoder(spec, spec.codec, sample_rate)
+        return _PcmEncoder(spec, sample_rate, wav_header=spec.name == "wav", tags=tags)
+    return _PyAVEncoder(spec, spec.codec, sample_rate, tags)
 
 
 def encode_chunks(
-    chunks: Iterable[AudioChunk], fmt: str, *, sample_rate: int | None = None
+    chunks: Iterable[AudioChunk],
+    fmt: str,
+    *,
+    sample_rate: int | None = None,
+    tags: Tags | None = None,
 ) -> Iterator[bytes]:
     """Encode chunks as they arrive, yielding bytes after each one (for HTTP streaming).
 
@@ -278,19 +306,19 @@ def encode_chunks(
     the first chunk exists — otherwise at the first chunk's rate; every chunk must share it.
     """
     spec = output_format(fmt)
-    return _encode_chunk_stream(chunks, spec.name, sample_rate)
+    return _encode_chunk_stream(chunks, spec.name, sample_rate, tags)
 
 
 def _encode_chunk_stream(
-    chunks: Iterable[AudioChunk], fmt: str, sample_rate: int | None
+    chunks: Iterable[AudioChunk], fmt: str, sample_rate: int | None, tags: Tags | None
 ) -> Iterator[bytes]:
-    encoder = open_encoder(fmt, sample_rate) if sample_rate else None
+    encoder = open_encoder(fmt, sample_rate, tags) if sample_rate else None
     try:
         if encoder is not None and (header := encoder.write(np.zeros(0, np.float32))):
             yield header
         for chunk in chunks:
             if encoder is None:
-                encoder = open_encoder(fmt, chunk.sample_rate)
+                encoder = open_encoder(fmt, chunk.sample_rate, tags)
             elif chunk.sample_rate != encoder.sample_rate:
                 raise ValueError(
                     f"chunk {chunk.index} is at {chunk.sample_rate} Hz, "
@@ -305,13 +333,15 @@ def _encode_chunk_stream(
             encoder.abort()
 
 
-def encode_audio(samples: np.ndarray, sample_rate: int, fmt: str) -> bytes:
+def encode_audio(
+    samples: np.ndarray, sample_rate: int, fmt: str, tags: Tags | None = None
+) -> bytes:
     """Encode a whole recording at once. WAV gets a header with the exact sizes."""
     spec = output_format(fmt)
     if spec.name == "wav":
         pcm = pcm_s16le(_as_mono_float32(samples))
-        return wav_header_bytes(sample_rate, len(pcm)) + pcm
-    with open_encoder(spec.name, sample_rate) as encoder:
+        return wav_header_bytes(sample_rate, len(pcm), tags) + pcm
+    with open_encoder(spec.name, sample_rate, tags) as encoder:
         return encoder.write(samples) + encoder.close()
 
 
@@ -321,13 +351,30 @@ def pcm_s16le(samples: np.ndarray) -> bytes:
     return scaled.astype("<i2").tobytes()
 
 
-def wav_header_bytes(sample_rate: int, data_size: int | None) -> bytes:
-    """A 44-byte header for mono s16le WAV; ``data_size=None`` marks the length unknown."""
+def wav_info_chunk(tags: Tags | None) -> bytes:
+    """A ``LIST``/``INFO`` chunk holding the tags that WAV has fields for (or nothing)."""
+    fields = {"software": "voiceclone", **tags} if tags else {}
+    body = b"INFO"
+    for key, value in fields.items():
+        field_id = WAV_INFO_FIELDS.get(key)
+        if field_id is None:
+            continue
+        text = value.encode("utf-8") + b"\0"
+        body += field_id + struct.pack("<I", len(text)) + text + b"\0" * (len(text) % 2)
+    return b"LIST" + struct.pack("<I", len(body)) + body if len(body) > 4 else b""
+
+
+def wav_header_bytes(
+    sample_rate: int, data_size: int | None, tags: Tags | None = None
+) -> bytes:
+    """The header of mono s16le WAV (44 bytes, plus the tags' INFO chunk if any);
+    ``data_size=None`` marks the length unknown."""
+    info = wav_info_chunk(tags)
     if data_size is None:
         riff_size = data_size_field = WAV_UNKNOWN_SIZE
     else:
         data_size_field = min(data_size, WAV_MAX_SIZE)
-        riff_size = min(36 + data_size, WAV_MAX_SIZE)
+        riff_size = min(WAV_FMT_END + len(info) + data_size, WAV_MAX_SIZE)
     channels = 1
     block_align = channels * PCM_SAMPLE_WIDTH
     return b"".join(
@@ -346,10 +393,33 @@ def wav_header_bytes(sample_rate: int, data_size: int | None) -> bytes:
                 block_align,
                 8 * PCM_SAMPLE_WIDTH,
             ),
+            info,
             b"data",
             struct.pack("<I", data_size_field),
         )
     )
+
+
+def finish_wav(wav: BinaryIO) -> None:
+    """Write the real sizes into a WAV made by the streaming encoder (length unknown), so
+    players can seek. ``wav`` is open for reading and writing; it ends positioned at its end.
+    """
+    end = wav.seek(0, os.SEEK_END)
+    offset = WAV_RIFF_HEADER  # the first chunk after "WAVE"
+    while True:
+        wav.seek(offset)
+        chunk_id, size = struct.unpack("<4sI", wav.read(8))
+        if chunk_id == b"data":
+            break
+        offset += 8 + size + size % 2
+        if offset >= end:
+            raise ValueError("not a WAV file with a data chunk")
+    data_size = end - offset - 8
+    wav.seek(4)
+    wav.write(struct.pack("<I", min(end - 8, WAV_MAX_SIZE)))
+    wav.seek(offset + 4)
+    wav.write(struct.pack("<I", min(data_size, WAV_MAX_SIZE)))
+    wav.seek(end)
 
 
 def _as_mono_float32(samples: np.ndarray) -> np.ndarray:

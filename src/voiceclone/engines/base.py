@@ -47,6 +47,11 @@ class VoiceProfile:
     details: dict[str, Any] = field(default_factory=dict)
     equalizer_db: np.ndarray | None = None
 
+    def is_finite(self) -> bool:
+        """Whether every number of the profile is finite (NaN/Inf would speak silence)."""
+        arrays = (self.style, self.speaker_embedding, self.equalizer_db)
+        return all(array is None or bool(np.isfinite(array).all()) for array in arrays)
+
     def to_json(self) -> str:
         return json.dumps(
             {

@@ -14,17 +14,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.audio.chunk import AudioChunk
-from voiceclone.audio.encode import encode_chunks, output_format, wav_header_bytes
+from voiceclone.audio.encode import Tags, encode_chunks, finish_wav, output_format
 from voiceclone.db.models import UNFINISHED_STATUSES, Job, JobStatus, utcnow
 from voiceclone.db.session import rows_changed, session_scope
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import NotFound, VoiceCloneError
+from voiceclone.safety.marks import job_subject, provenance_tags
+from voiceclone.services.speech import synthesize
 from voiceclone.services.voices import find_voice, voice_profile
 from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
@@ -117,8 +119,11 @@ def _run_claimed(
 ) -> str:
     profile = _load_profile(session_factory, engine, job)
     progress = _ProgressTracker(session_factory, job, should_cancel)
-    chunks = engine.synthesize(job.text, profile, job.language, job.speed)
-    rendered = _render_to_temp_file(progress.track(chunks), job.format, engine.sample_rate)
+    subject = job_subject(job.id)
+    chunks = synthesize(engine, job.text, profile, job.language, job.speed, subject=subject)
+    rendered = _render_to_temp_file(
+        progress.track(chunks), job.format, engine.sample_rate, provenance_tags(subject)
+    )
     try:
         progress.check_not_interrupted()
         store.put_file(job.result_key, rendered.path, output_format(job.format).content_type)
@@ -268,7 +273,9 @@ class _ProgressTracker:
         return _status_of(self._session_factory, self._job.id) == JobStatus.RUNNING
 
 
-def _render_to_temp_file(chunks: Iterator[AudioChunk], fmt: str, sample_rate: int) -> _Rendered:
+def _render_to_temp_file(
+    chunks: Iterator[AudioChunk], fmt: str, sample_rate: int, tags: Tags
+) -> _Rendered:
     """Encode the chunks into a temp file as they come; never the whole audio in memory."""
     suffix = "." + output_format(fmt).extension
     handle, name = tempfile.mkstemp(prefix="voiceclone-job-", suffix=suffix)
@@ -283,21 +290,12 @@ def _render_to_temp_file(chunks: Iterator[AudioChunk], fmt: str, sample_rate: in
 
     try:
         with os.fdopen(handle, "w+b") as sink:
-            for data in encode_chunks(counted(), fmt, sample_rate=sample_rate):
+            for data in encode_chunks(counted(), fmt, sample_rate=sample_rate, tags=tags):
                 sink.write(data)
             if output_format(fmt).name == "wav":
-                _write_final_wav_header(sink, sample_rate)
+                finish_wav(sink)  # the real sizes, so players can seek
             size = sink.seek(0, os.SEEK_END)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return _Rendered(path=path, size=size, duration_seconds=samples / sample_rate)
-
-
-def _write_final_wav_header(sink: BinaryIO, sample_rate: int) -> None:
-    """Replace the streaming "unknown length" header with the real sizes (players seek)."""
-    end = sink.seek(0, os.SEEK_END)
-    header = wav_header_bytes(sample_rate, 0)
-    sink.seek(0)
-    sink.write(wav_header_bytes(sample_rate, end - len(header)))
-    sink.seek(end)

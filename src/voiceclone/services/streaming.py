@@ -21,6 +21,8 @@ from voiceclone.audio.chunk import AudioChunk
 from voiceclone.audio.encode import encode_chunks, output_format
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import InvalidRequest, NotFound
+from voiceclone.safety.marks import mark_speech, new_subject, provenance_tags
+from voiceclone.services.speech import checked_audio, started, synthesize
 from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice, get_voice, preview_text, voice_profile
 from voiceclone.settings import get_settings
@@ -162,14 +164,21 @@ def plan_preview(
 
 
 def speech_bytes(
-    engine: Engine, text: str | Iterable[str], voice: VoiceSettings
+    engine: Engine, text: str | Iterable[str], voice: VoiceSettings, subject: str | None = None
 ) -> Iterator[bytes]:
-    """Encoded audio, yielded as soon as each chunk of speech is made (header first).
+    """Encoded, watermarked audio, yielded as soon as each chunk of speech is made.
 
-    Closing the returned generator stops synthesis before the next chunk.
+    The first chunk is made before this returns, so a request that yields no audio fails
+    here, before a response has begun. Closing the result stops synthesis before the next
+    chunk. ``subject`` ties the mark and the tags to the request (default: a fresh id).
     """
-    chunks = engine.synthesize(text, voice.profile, voice.language, voice.speed)
-    encoded = encode_chunks(chunks, voice.format, sample_rate=engine.sample_rate)
+    subject = subject or new_subject("speech")
+    chunks = started(
+        synthesize(engine, text, voice.profile, voice.language, voice.speed, subject=subject)
+    )
+    encoded = encode_chunks(
+        chunks, voice.format, sample_rate=engine.sample_rate, tags=provenance_tags(subject)
+    )
 
     def stream() -> Iterator[bytes]:
         try:
@@ -193,9 +202,11 @@ def live_speech_bytes(
     """Like :func:`speech_bytes`, for text that arrives over time (a WebSocket): each
     sentence is spoken as soon as it is complete, instead of waiting for enough text to
     detect the language. Without a language, it is detected from the text heard so far.
+    The whole utterance carries one continuous watermark.
     """
     settings = get_settings()
     pause = np.zeros(round(settings.sentence_pause_ms / 1000 * engine.sample_rate), np.float32)
+    subject = new_subject("live")
 
     def chunks() -> Iterator[AudioChunk]:
         heard = ""
@@ -213,7 +224,10 @@ def live_speech_bytes(
                 yield AudioChunk(chunk.samples, chunk.sample_rate, chunk.text, index)
                 index += 1
 
-    return encode_chunks(chunks(), voice.format, sample_rate=engine.sample_rate)
+    marked = mark_speech(checked_audio(chunks()), subject)
+    return encode_chunks(
+        marked, voice.format, sample_rate=engine.sample_rate, tags=provenance_tags(subject)
+    )
 
 
 class TextFeed:

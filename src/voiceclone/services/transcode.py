@@ -7,7 +7,6 @@ goes into another temp file, which is then served (with its exact length, so Ran
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -18,7 +17,13 @@ import av
 import numpy as np
 
 from voiceclone.audio.chunk import AudioChunk
-from voiceclone.audio.encode import PCM_SAMPLE_WIDTH, encode_chunks, output_format
+from voiceclone.audio.encode import (
+    PCM_SAMPLE_WIDTH,
+    Tags,
+    encode_chunks,
+    finish_wav,
+    output_format,
+)
 from voiceclone.storage.base import ObjectStore
 
 PCM_BLOCK_SAMPLES = 24_000
@@ -38,12 +43,17 @@ class Converted:
 
 
 def convert_object(
-    store: ObjectStore, key: str, source_format: str, target_format: str, pcm_rate: int
+    store: ObjectStore,
+    key: str,
+    source_format: str,
+    target_format: str,
+    pcm_rate: int,
+    tags: Tags | None = None,
 ) -> Converted:
     """Re-encode the object at ``key`` (in ``source_format``) as ``target_format``.
 
     ``pcm_rate`` is the sample rate of raw PCM sources (the engine's rate); other formats
-    carry their own.
+    carry their own. ``tags`` go into the new container (the audio keeps its watermark).
     """
     source = output_format(source_format)
     target = output_format(target_format)
@@ -60,11 +70,12 @@ def convert_object(
         )
         target_path = folder / f"converted.{target.extension}"
         with target_path.open("wb") as sink:
-            for data in encode_chunks(chunks, target.name):
+            for data in encode_chunks(chunks, target.name, tags=tags):
                 sink.write(data)
         source_path.unlink()
         if target.name == "wav":
-            _fix_wav_header(target_path)
+            with target_path.open("r+b") as wav:
+                finish_wav(wav)
         return Converted(
             path=target_path,
             size=target_path.stat().st_size,
@@ -99,16 +110,3 @@ def _pcm_chunks(path: Path, sample_rate: int) -> Iterator[AudioChunk]:
             samples = np.frombuffer(block[:usable], dtype="<i2").astype(np.float32) / 32767.0
             yield AudioChunk(samples, sample_rate, index=index)
             index += 1
-
-
-def _fix_wav_header(path: Path) -> None:
-    """Write the real sizes into a WAV made by the streaming encoder (length unknown)."""
-    from voiceclone.audio.encode import wav_header_bytes
-
-    with path.open("r+b") as wav:
-        end = wav.seek(0, os.SEEK_END)
-        header = wav_header_bytes(1, 0)
-        wav.seek(24)
-        sample_rate = int.from_bytes(wav.read(4), "little")
-        wav.seek(0)
-        wav.write(wav_header_bytes(sample_rate, end - len(header)))

@@ -21,7 +21,7 @@ from voiceclone.db.models import Voice, utcnow
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import Conflict, InvalidAudio, InvalidRequest, NotFound
 from voiceclone.services.ownership import find_owned, get_owned
-from voiceclone.services.speech import load_reference
+from voiceclone.services.speech import load_reference, make_profile
 from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import checked_key, new_voice_key, validate_owner
@@ -101,7 +101,7 @@ def create_voice(
         raise InvalidAudio("No reference recordings were given.")
     language_code = resolve_language("", language) if language else None
     samples = [_load_sample(upload, engine.sample_rate) for upload in uploads]
-    profile = engine.create_voice(samples, [language_code] if language_code else [])
+    profile = make_profile(engine, samples, [language_code] if language_code else [])
     sample_keys = _store_samples(store, owner, uploads)
     try:
         voice = Voice(

@@ -45,5 +45,10 @@ def readyz(
     engine = getattr(request.app.state, "engine", None)
     checks["engine"] = "ok" if engine is not None else "not loaded"
     ready = all(value == "ok" for value in checks.values())
-    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    settings = request.app.state.settings
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        "modes": {"consent": settings.consent, "watermark": settings.watermark},
+    }
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -9,6 +9,7 @@ from voiceclone.api.deps import EngineDep, OwnerDep, QueueDep, SessionDep, Store
 from voiceclone.api.responses import file_response, object_response
 from voiceclone.api.schemas import ERROR_RESPONSES, JobCreate, JobOut, JobUrls
 from voiceclone.audio.encode import output_format
+from voiceclone.safety.marks import job_subject, provenance_tags
 from voiceclone.services import jobs
 from voiceclone.services.jobs import JobInfo
 from voiceclone.services.transcode import convert_object
@@ -78,7 +79,14 @@ def get_job_audio(
         return object_response(
             request, store, result.key, result.size, result.content_type, filename
         )
-    converted = convert_object(store, result.key, info.format, target, engine.sample_rate)
+    converted = convert_object(
+        store,
+        result.key,
+        info.format,
+        target,
+        engine.sample_rate,
+        provenance_tags(job_subject(job_id)),
+    )
     return file_response(
         request,
         converted.path,
