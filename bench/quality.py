@@ -34,11 +34,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import time
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -53,6 +51,7 @@ from voiceclone.audio.reference import prepare_reference
 from voiceclone.engines.base import VoiceSample
 from voiceclone.engines.kokoro import SAMPLE_RATE, KokoroEngine
 from voiceclone.settings import Settings
+from voiceclone.text.compare import error_rate
 
 EN_SENTENCES = (
     "The little boat drifted slowly toward the island as the sun went down.",
@@ -117,36 +116,6 @@ def halves(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     low, high = int(0.4 * len(audio)), int(0.6 * len(audio))
     cut = low + int(np.argmin(energy[low:high]))
     return audio[:cut], audio[cut:]
-
-
-_PUNCTUATION = re.compile(r"[^\w\s']", re.UNICODE)
-
-
-def normalise_words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).lower().replace("-", " ")
-    return _PUNCTUATION.sub(" ", text).split()
-
-
-def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1]
-
-
-def error_rate(pairs: list[tuple[str, str]], unit: str) -> float:
-    """Corpus WER (``unit="word"``) or CER (``"char"``, spaces and punctuation dropped)."""
-    errors = total = 0
-    for reference, hypothesis in pairs:
-        ref, hyp = normalise_words(reference), normalise_words(hypothesis)
-        if unit == "char":
-            ref, hyp = list("".join(ref)), list("".join(hyp))
-        errors += edit_distance(ref, hyp)
-        total += len(ref)
-    return errors / max(1, total)
 
 
 class Judges:

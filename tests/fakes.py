@@ -36,6 +36,7 @@ from voiceclone.audio.chunk import AudioChunk
 from voiceclone.db import session_scope
 from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidText
+from voiceclone.safety.consent import ConsentClaim
 from voiceclone.services import jobs
 from voiceclone.text.language import resolve_language
 
@@ -44,6 +45,8 @@ FAKE_STOCK_VOICE = "fake_voice"
 FAKE_STYLE_DIM = 4
 DEFAULT_PITCH_HZ = 220.0
 REFERENCE_RATE = 16_000
+#: The consent a caller gives in the default (attest) mode.
+ATTESTED = ConsentClaim(attested=True)
 #: A speaker who reads without pauses: their recording is speech from start to end.
 CONTINUOUS_SPEAKER = "en_brandon"
 _LEAD_IN_LEVEL = 0.02
@@ -181,9 +184,7 @@ def real_speech(
     return np.tile(speech, -(-wanted // len(speech)))[:wanted].copy()
 
 
-def write_speech_wav(
-    path: Path, seconds: float = 4.5, speaker: str = CONTINUOUS_SPEAKER
-) -> Path:
+def write_speech_wav(path: Path, seconds: float = 4.5, speaker: str = CONTINUOUS_SPEAKER) -> Path:
     """A reference recording that ``prepare_reference`` accepts: real speech."""
     samples = real_speech(seconds, speaker=speaker)
     sf.write(path, samples, REFERENCE_RATE, format="WAV", subtype="PCM_16")

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from voiceclone.db import ApiKey, Job, Voice
+from voiceclone.db import ApiKey, AuditEvent, ConsentChallenge, Job, Voice
 from voiceclone.db.session import make_engine
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
@@ -67,7 +67,7 @@ def empty_tables(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            for model in (Job, Voice, ApiKey):
+            for model in (Job, Voice, ApiKey, ConsentChallenge, AuditEvent):
                 connection.execute(delete(model))
     finally:
         engine.dispose()

@@ -94,7 +94,7 @@ def _create_voice(api: Api, name: str = "my voice", headers: dict[str, str] | No
         return api.client.post(
             "/v1/voices",
             headers=headers or api.alice,
-            data={"name": name},
+            data={"consent": "true", "name": name},
             files={"files": ("me.wav", wav, "audio/wav")},
         )
 
@@ -228,7 +228,7 @@ def test_voice_from_several_recordings(api: Api, tmp_path: Path) -> None:
         response = api.client.post(
             "/v1/voices",
             headers=api.alice,
-            data={"name": "pooled", "language": "en-gb"},
+            data={"consent": "true", "name": "pooled", "language": "en-gb"},
             files=[("files", ("a.wav", one, "audio/wav")), ("files", ("b.wav", two, "audio/wav"))],
         )
     assert response.status_code == 201, response.text
@@ -240,7 +240,7 @@ def test_non_audio_upload_is_rejected_with_the_audio_message(api: Api, tmp_path:
     response = api.client.post(
         "/v1/voices",
         headers=api.alice,
-        data={"name": "x"},
+        data={"consent": "true", "name": "x"},
         files={"files": ("notes.txt", b"just some text, not a recording\n" * 50, "text/plain")},
     )
     message = _assert_error(response, 400, "invalid_audio")
@@ -258,12 +258,12 @@ def test_upload_errors(api: Api) -> None:
     wrong_field = api.client.post(
         "/v1/voices",
         headers=api.alice,
-        data={"name": "x"},
+        data={"consent": "true", "name": "x"},
         files={"recording": ("a.wav", api.reference.read_bytes())},
     )
     assert "'files'" in _assert_error(wrong_field, 400, "invalid_upload")
     for not_multipart in (
-        api.client.post("/v1/voices", headers=api.alice, data={"name": "x"}),
+        api.client.post("/v1/voices", headers=api.alice, data={"consent": "true", "name": "x"}),
         api.client.post("/v1/voices", headers=api.alice, json={"name": "x"}),
     ):
         assert "multipart/form-data" in _assert_error(not_multipart, 400, "invalid_upload")
@@ -282,7 +282,10 @@ def test_upload_errors(api: Api) -> None:
 def test_oversized_upload_is_413(api: Api) -> None:
     big = b"\0" * (UPLOAD_LIMIT + 1)
     response = api.client.post(
-        "/v1/voices", headers=api.alice, data={"name": "x"}, files={"files": ("big.wav", big)}
+        "/v1/voices",
+        headers=api.alice,
+        data={"consent": "true", "name": "x"},
+        files={"files": ("big.wav", big)},
     )
     assert "too large" in _assert_error(response, 413, "payload_too_large")
 
@@ -364,7 +367,7 @@ def test_original_flow_upload_synthesize_poll_stream(api: Api) -> None:
         uploaded = api.client.post(
             "/upload-voice",
             headers=api.alice,
-            data={"user_id": "alice"},
+            data={"user_id": "alice", "consent": "true"},
             files={"file": ("me.wav", wav, "audio/wav")},
         )
     assert uploaded.status_code == 200, uploaded.text
@@ -924,7 +927,9 @@ def test_upload_over_http_is_refused_early(live_server) -> None:
     base, _, headers = live_server
     big = b"\0" * (UPLOAD_LIMIT * 3)
     with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
-        response = client.post("/v1/voices", data={"name": "x"}, files={"files": ("a.wav", big)})
+        response = client.post(
+            "/v1/voices", data={"consent": "true", "name": "x"}, files={"files": ("a.wav", big)}
+        )
     _assert_error(response, 413, "payload_too_large")
 
 
@@ -956,14 +961,17 @@ def test_upload_spool_files_are_removed(api: Api, tmp_path: Path, monkeypatch) -
         api.client.post(
             "/v1/voices",
             headers=api.alice,
-            data={"name": "x"},
+            data={"consent": "true", "name": "x"},
             files={"files": ("big.wav", b"\0" * (UPLOAD_LIMIT + 1))},
         ),
         413,
     )
     _assert_error(
         api.client.post(
-            "/v1/voices", headers=api.alice, data={"name": "x"}, files={"files": ("a.txt", b"no")}
+            "/v1/voices",
+            headers=api.alice,
+            data={"consent": "true", "name": "x"},
+            files={"files": ("a.txt", b"no")},
         ),
         400,
         "invalid_audio",

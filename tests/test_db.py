@@ -35,6 +35,11 @@ EXPECTED_COLUMNS = {
         "created_at",
         "last_used_at",
         "revoked_at",
+        "is_admin",
+        "requests_per_minute",
+        "chars_per_day",
+        "max_streams",
+        "max_voices",
     },
     "voices": {
         "id",
@@ -48,6 +53,7 @@ EXPECTED_COLUMNS = {
         "sample_seconds",
         "created_at",
         "updated_at",
+        "consent",
     },
     "jobs": {
         "id",
@@ -71,6 +77,17 @@ EXPECTED_COLUMNS = {
         "finished_at",
         "updated_at",
     },
+    "consent_challenges": {
+        "id",
+        "owner",
+        "language",
+        "text",
+        "code",
+        "created_at",
+        "expires_at",
+        "used_at",
+    },
+    "audit_events": {"id", "at", "action", "owner", "actor_key_id", "target", "detail"},
 }
 
 

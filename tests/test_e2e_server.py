@@ -135,7 +135,7 @@ def uploaded(server: Server, keys, reference: Path) -> dict:
         response = httpx.post(
             f"{server.url}/upload-voice",
             headers=keys["alice"],
-            data={"user_id": "alice"},
+            data={"user_id": "alice", "consent": "true"},
             files={"file": (reference.name, wav, "audio/wav")},
             timeout=120,
         )
@@ -328,7 +328,7 @@ def test_bad_requests_get_clear_errors(server: Server, keys, tmp_path: Path) -> 
         text_file = client.post(
             "/v1/voices",
             headers=alice,
-            data={"name": "notes"},
+            data={"consent": "true", "name": "notes"},
             files={"files": ("notes.txt", b"hello, this is text\n" * 100, "text/plain")},
         )
         assert "not an audio file" in _error(text_file, 400, "invalid_audio")

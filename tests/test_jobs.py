@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fakes import (
+    ATTESTED,
     FAKE_SAMPLE_RATE,
     FAKE_STOCK_VOICE,
     FakeEngine,
@@ -141,6 +142,7 @@ def test_job_with_a_cloned_voice_uses_its_stored_profile(
             "alice",
             "Mine",
             [write_speech_wav(tmp_path / "ref.wav")],
+            consent=ATTESTED,
         )
 
     done = _wait_finished(
@@ -334,6 +336,7 @@ def test_a_job_whose_voice_was_deleted_fails_clearly(
             "alice",
             "Gone",
             [write_speech_wav(tmp_path / "r.wav")],
+            consent=ATTESTED,
         )
         info = jobs.submit_job(session, RecordingQueue(), engine, "alice", "Hi.", voice.id)
         voices.delete_voice(session, local_store, "alice", voice.id)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fakes import (
+    ATTESTED,
     FAKE_STOCK_VOICE,
     FakeEngine,
     RecordingQueue,
@@ -33,7 +34,7 @@ from voiceclone.errors import (
     UnsupportedFormat,
     VoiceCloneError,
 )
-from voiceclone.services import jobs, keys, voices
+from voiceclone.services import audit, jobs, keys, voices
 from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
 
@@ -52,7 +53,7 @@ def alice_voice(
     session: Session, local_store: ObjectStore, fake_engine: FakeEngine, reference_wav: Path
 ) -> voices.VoiceInfo:
     return voices.create_voice(
-        session, local_store, fake_engine, "alice", "Alice", [reference_wav], "en"
+        session, local_store, fake_engine, "alice", "Alice", [reference_wav], "en", consent=ATTESTED
     )
 
 
@@ -67,7 +68,9 @@ def test_key_is_stored_hashed_and_authenticates_its_owner(session: Session) -> N
     assert stored.key_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in (stored.key_hash, stored.prefix, stored.name)
     assert stored.prefix == token[:8]
-    assert keys.authenticate(session, token) == "alice"
+    caller = keys.authenticate(session, token)
+    assert caller is not None and (caller.owner, caller.key_id) == ("alice", str(stored.id))
+    assert not caller.is_admin
 
 
 @pytest.mark.parametrize("wrong", ["", None, "vc_not-a-key", "x" * 5000])
@@ -93,11 +96,13 @@ def test_revoked_key_stops_working_and_only_its_owner_can_revoke(session: Sessio
 
     with pytest.raises(NotFound):
         keys.revoke(session, "bob", key_id)
-    assert keys.authenticate(session, token) == "alice"
+    assert keys.authenticate(session, token).owner == "alice"
 
     keys.revoke(session, "alice", key_id)
     assert keys.authenticate(session, token) is None
     assert not keys.any_api_key_exists(session)
+    actions = [entry.action for entry in audit.entries(session, "alice")]
+    assert actions == ["key.revoked", "key.created"]
 
 
 @pytest.mark.parametrize("owner", ["", "Alice", "al/ice", "../x", "a" * 64, "-alice"])
@@ -117,16 +122,24 @@ def test_cli_keys_create_prints_a_working_key(
     monkeypatch.setenv("VOICECLONE_DATABASE_URL", database_url)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, ["keys", "create", "--owner", "carol"])
+        limits = ["--rpm", "5", "--streams", "0", "--admin"]
+        result = CliRunner().invoke(app, ["keys", "create", "--owner", "carol", *limits])
         refused = CliRunner().invoke(app, ["keys", "create", "--owner", "Not Valid"])
+        negative = CliRunner().invoke(app, ["keys", "create", "--owner", "dave", "--rpm", "-1"])
+        listed = CliRunner().invoke(app, ["keys", "list"])
     finally:
         get_settings.cache_clear()
 
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
-    assert keys.authenticate(session, token) == "carol"
-    assert refused.exit_code != 0
+    caller = keys.authenticate(session, token)
+    assert caller is not None and caller.owner == "carol" and caller.is_admin
+    assert (caller.limits.requests_per_minute, caller.limits.max_streams) == (5, 0)
+    assert caller.limits.chars_per_day is None  # the server's default
+    assert refused.exit_code != 0 and negative.exit_code == 2
+    assert "cannot be negative" in negative.output
     assert [key.owner for key in session.scalars(select(ApiKey))] == ["carol"]
+    assert "carol" in listed.stdout and "admin" in listed.stdout
 
 
 # --- voices -----------------------------------------------------------------------------
@@ -167,6 +180,7 @@ def test_voice_from_several_files_keeps_their_names_extensions(
         "Pooled",
         [first, (second, "take two.wav")],
         None,
+        consent=ATTESTED,
     )
 
     assert [key.rsplit(".", 1)[1] for key in info.sample_keys] == ["wav", "wav"]
@@ -191,7 +205,9 @@ def test_rejected_audio_stores_nothing(
     }[bad]
 
     with pytest.raises(InvalidAudio) as raised:
-        voices.create_voice(session, local_store, fake_engine, "alice", "Nope", files, None)
+        voices.create_voice(
+            session, local_store, fake_engine, "alice", "Nope", files, None, consent=ATTESTED
+        )
 
     assert files[-1].name in raised.value.message
     assert local_store.list_keys("") == []
@@ -202,13 +218,22 @@ def test_create_voice_validates_name_and_language_before_storing(
     session: Session, local_store: ObjectStore, fake_engine: FakeEngine, reference_wav: Path
 ) -> None:
     with pytest.raises(InvalidRequest):
-        voices.create_voice(session, local_store, fake_engine, "alice", "  ", [reference_wav])
+        voices.create_voice(
+            session, local_store, fake_engine, "alice", "  ", [reference_wav], consent=ATTESTED
+        )
     with pytest.raises(InvalidText):
         voices.create_voice(
-            session, local_store, fake_engine, "alice", "A", [reference_wav], "klingon"
+            session,
+            local_store,
+            fake_engine,
+            "alice",
+            "A",
+            [reference_wav],
+            "klingon",
+            consent=ATTESTED,
         )
     with pytest.raises(InvalidAudio):
-        voices.create_voice(session, local_store, fake_engine, "alice", "A", [])
+        voices.create_voice(session, local_store, fake_engine, "alice", "A", [], consent=ATTESTED)
 
     assert local_store.list_keys("") == []
     assert session.scalars(select(Voice)).all() == []
@@ -271,7 +296,13 @@ def test_resolve_voice_by_id_name_sample_key_and_stock_name(
     alice_voice: voices.VoiceInfo,
 ) -> None:
     newer = voices.create_voice(
-        session, local_store, fake_engine, "alice", "Alice", [reference_wav, reference_wav]
+        session,
+        local_store,
+        fake_engine,
+        "alice",
+        "Alice",
+        [reference_wav, reference_wav],
+        consent=ATTESTED,
     )
     (sample_key,) = alice_voice.sample_keys
 

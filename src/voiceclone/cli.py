@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import Engine, VoiceProfile
@@ -28,6 +29,16 @@ watermark_app = typer.Typer(help="The synthetic-speech watermark.", no_args_is_h
 app.add_typer(watermark_app, name="watermark")
 
 console = Console(stderr=True)
+#: Tables go to standard output; piped, they are not cut to 80 columns.
+PIPED_TABLE_WIDTH = 220
+
+
+def _print_table(table: Table) -> None:
+    Console(width=None if sys.stdout.isatty() else PIPED_TABLE_WIDTH).print(table)
+
+
+def session_factory_of(session: Session) -> sessionmaker[Session]:
+    return sessionmaker(bind=session.get_bind(), expire_on_commit=False)
 
 
 def _fail(error: VoiceCloneError) -> typer.Exit:
@@ -87,7 +98,7 @@ def models_status() -> None:
     table = Table("group", "state", "files", "size")
     for group in status():
         table.add_row(group.name, group.state, str(group.file_count), f"{group.total_bytes:,}")
-    Console().print(table)
+    _print_table(table)
 
 
 @voices_app.command("list")
@@ -105,7 +116,7 @@ def voices_list() -> None:
     for name in paths.stock_voice_names():
         gender = {"f": "female", "m": "male"}.get(name[1:2], "")
         table.add_row(name, by_prefix.get(name[:1], ""), gender)
-    Console().print(table)
+    _print_table(table)
 
 
 def _text_pieces(text: str | None, text_file: Path | None) -> tuple[Iterator[str], int]:
@@ -238,27 +249,152 @@ def watermark_detect(
     raise typer.Exit(code=0 if found.detected else 1)
 
 
-@keys_app.command("create")
-def keys_create(
-    owner: Annotated[
-        str, typer.Option(help="Who the key belongs to: 1-63 of a-z, 0-9, '_' and '-'.")
-    ],
-    name: Annotated[str, typer.Option(help="A label to tell keys apart.")] = "",
-) -> None:
-    """Create an API key for OWNER and print it (it is stored hashed: copy it now)."""
+@contextlib.contextmanager
+def _database() -> Iterator[Session]:
+    """A session on the configured database (migrated first), committed at the end."""
     from voiceclone.db import make_session_factory, migrate, session_scope
-    from voiceclone.services.keys import create_api_key
     from voiceclone.settings import get_settings
 
     database_url = get_settings().database_url
     try:
         migrate(database_url)
         with session_scope(make_session_factory(database_url)) as session:
-            token = create_api_key(session, owner, name)
+            yield session
     except VoiceCloneError as error:
         raise _fail(error) from error
-    console.print(f"API key for [bold]{owner}[/bold] (shown once; send it as a Bearer token):")
+
+
+@keys_app.command("create")
+def keys_create(
+    owner: Annotated[
+        str, typer.Option(help="Who the key belongs to: 1-63 of a-z, 0-9, '_' and '-'.")
+    ],
+    name: Annotated[str, typer.Option(help="A label to tell keys apart.")] = "",
+    rpm: Annotated[
+        int | None, typer.Option(help="Requests per minute (default: the server's).")
+    ] = None,
+    chars_per_day: Annotated[
+        int | None, typer.Option(help="Characters spoken per day (default: the server's).")
+    ] = None,
+    streams: Annotated[
+        int | None, typer.Option(help="Live streams at once (default: the server's).")
+    ] = None,
+    voices: Annotated[int | None, typer.Option(help="Voices kept (default: the server's).")] = None,
+    admin: Annotated[bool, typer.Option(help="May list and revoke everyone's keys.")] = False,
+) -> None:
+    """Create an API key for OWNER and print it (it is stored hashed: copy it now).
+    A limit of 0 means no limit."""
+    from voiceclone.services.keys import KeyLimits, create_api_key
+
+    with _database() as session:
+        try:
+            limits = KeyLimits(rpm, chars_per_day, streams, voices)
+            token = create_api_key(session, owner, name, is_admin=admin, limits=limits)
+        except VoiceCloneError as error:
+            raise _fail(error) from error
+    role = "admin key" if admin else "API key"
+    console.print(f"{role} for [bold]{owner}[/bold] (shown once; send it as a Bearer token):")
     print(token)
+
+
+def _limit_text(value: int | None) -> str:
+    if value is None:
+        return "default"
+    return "unlimited" if value == 0 else f"{value:,}"
+
+
+@keys_app.command("list")
+def keys_list(
+    owner: Annotated[str | None, typer.Option(help="Only this owner's keys.")] = None,
+) -> None:
+    """List API keys (never the keys themselves): owner, role, limits, last use."""
+    from voiceclone.services.keys import list_api_keys
+
+    columns = ("id", "owner", "name", "prefix", "role", "rpm", "chars/day", "streams")
+    table = Table(*columns, "voices", "last used", "revoked")
+    with _database() as session:
+        for key in list_api_keys(session, owner):
+            table.add_row(
+                key.id,
+                key.owner,
+                key.name,
+                key.prefix,
+                "admin" if key.is_admin else "user",
+                _limit_text(key.limits.requests_per_minute),
+                _limit_text(key.limits.chars_per_day),
+                _limit_text(key.limits.max_streams),
+                _limit_text(key.limits.max_voices),
+                f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "",
+                f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+            )
+    _print_table(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (keys list).")]) -> None:
+    """Revoke an API key: it stops working at once."""
+    from voiceclone.services.keys import revoke_any
+
+    with _database() as session:
+        try:
+            revoked = revoke_any(session, key_id)
+        except VoiceCloneError as error:
+            raise _fail(error) from error
+    console.print(f"Revoked key {revoked.id} ({revoked.prefix}…) of {revoked.owner}.")
+
+
+@keys_app.command("usage")
+def keys_usage(
+    owner: Annotated[str | None, typer.Option(help="Only this owner's keys.")] = None,
+) -> None:
+    """What each live key has used of its limits (counters shared through Redis; without
+    it they live in the server process: ask GET /v1/admin/usage there)."""
+    from voiceclone.services.quotas import Quotas
+    from voiceclone.services.usage import usage_rows
+    from voiceclone.settings import get_settings
+
+    settings = get_settings()
+    with _database() as session:
+        quotas = Quotas(settings, session_factory_of(session))
+        if not quotas.shared:
+            console.print(
+                "[yellow]Rate counters live in the server's memory (no Redis configured); "
+                "only stored voices are shown. GET /v1/admin/usage shows everything.[/yellow]"
+            )
+        rows = usage_rows(session, quotas, owner)
+    table = Table("owner", "key", "requests/min", "chars today", "streams", "voices")
+    for row in rows:
+        table.add_row(
+            row.owner,
+            row.prefix,
+            f"{row.requests_last_minute} / {_limit_text(row.limits.requests_per_minute)}",
+            f"{row.chars_today:,} / {_limit_text(row.limits.chars_per_day)}",
+            f"{row.streams_open} / {_limit_text(row.limits.max_streams)}",
+            f"{row.voices} / {_limit_text(row.limits.max_voices)}",
+        )
+    _print_table(table)
+
+
+@app.command()
+def audit(
+    owner: Annotated[str | None, typer.Option(help="Only this owner's events.")] = None,
+    limit: Annotated[int, typer.Option(help="How many events, newest first.")] = 100,
+) -> None:
+    """The audit log: voices, consent, keys and limits hit."""
+    from voiceclone.services.audit import entries
+
+    table = Table("time (UTC)", "action", "owner", "key", "target", "detail")
+    with _database() as session:
+        for entry in entries(session, owner, limit):
+            table.add_row(
+                f"{entry.at:%Y-%m-%d %H:%M:%S}",
+                entry.action,
+                entry.owner,
+                (entry.actor_key_id or "")[:8],
+                entry.target or "",
+                ", ".join(f"{k}={v}" for k, v in entry.detail.items()),
+            )
+    _print_table(table)
 
 
 @app.command()

@@ -73,5 +73,11 @@ class PayloadTooLarge(VoiceCloneError):
 
 
 class TooManyRequests(VoiceCloneError):
+    """Over a limit; ``retry_after`` (seconds) is sent as the ``Retry-After`` header."""
+
     code = "too_many_requests"
     status = 429
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

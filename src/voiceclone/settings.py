@@ -123,6 +123,42 @@ class Settings(BaseSettings):
         ),
     )
 
+    consent_challenge_ttl_seconds: int = Field(
+        600, gt=0, description="How long a spoken-consent challenge can be used."
+    )
+    consent_max_cer: float = Field(
+        0.25, ge=0.0, le=1.0, description="Most characters the consent reading may get wrong."
+    )
+    consent_speaker_threshold: float = Field(
+        0.75,
+        ge=-1.0,
+        le=1.0,
+        description="Least d-vector cosine between the consent reading and the voice samples.",
+    )
+    consent_text_en: str = Field(
+        "I agree, of my own free will, to the cloning of my voice. Confirmation code {code}.",
+        description="The English consent sentence ({code}: the one-time code).",
+    )
+    consent_text_ko: str = Field(
+        "저는 제 자유로운 의사로 제 목소리의 복제에 동의합니다. 확인 코드 {code}.",
+        description="The Korean consent sentence ({code}: the one-time code).",
+    )
+
+    # Trust and safety: limits per API key (a key may set its own; 0: unlimited)
+    key_requests_per_minute: int = Field(600, ge=0, description="Requests per minute per key.")
+    key_chars_per_day: int = Field(
+        1_000_000, ge=0, description="Characters of text spoken per key per day."
+    )
+    key_max_streams: int = Field(4, ge=0, description="Live streams open at once per key.")
+    key_max_voices: int = Field(100, ge=0, description="Voices an owner may keep.")
+    limits_storage_url: str = Field(
+        "",
+        description=(
+            "Where the counters live (a limits storage URL); default: the Redis of "
+            "VOICECLONE_QUEUE_URL when it is one (shared by replicas), else this process."
+        ),
+    )
+
     # Trust and safety: watermark
     watermark: Literal["on", "off"] = Field(
         "on", description="Mark everything the service makes as synthetic (off: operators only)."

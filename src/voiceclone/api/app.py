@@ -12,12 +12,23 @@ from fastapi import FastAPI
 
 from voiceclone import __version__
 from voiceclone.api.errors import install_error_handlers
-from voiceclone.api.routes import health, jobs, legacy, openai, speech, voices, watermark
+from voiceclone.api.routes import (
+    admin,
+    consent,
+    health,
+    jobs,
+    legacy,
+    openai,
+    speech,
+    voices,
+    watermark,
+)
 from voiceclone.db import make_session_factory, migrate, session_scope
 from voiceclone.engines import Engine, load_engine
 from voiceclone.jobs import open_queue
 from voiceclone.safety.marks import warn_if_unmarked
 from voiceclone.services.keys import any_api_key_exists
+from voiceclone.services.quotas import Quotas
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
 
@@ -61,7 +72,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = chosen
     install_error_handlers(app)
-    for module in (health, legacy, voices, jobs, speech, openai, watermark):
+    routers = (health, legacy, voices, consent, jobs, speech, openai, watermark, admin)
+    for module in routers:
         app.include_router(module.router)
     return app
 
@@ -72,6 +84,7 @@ def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
     factory = make_session_factory(settings.database_url)
     app.state.session_factory = factory
     app.state.store = open_store(settings.storage_url, settings)
+    app.state.quotas = Quotas(settings, factory)
     app.state.engine = engine or load_engine(settings.engine)
     warm_up = getattr(app.state.engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup

@@ -12,9 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from voiceclone.api.uploads import MultipartForm, read_multipart
 from voiceclone.engines.base import Engine
-from voiceclone.errors import Unauthorized
+from voiceclone.errors import Forbidden, Unauthorized
 from voiceclone.jobs.base import JobQueue
-from voiceclone.services.keys import authenticate
+from voiceclone.services.keys import Caller, authenticate
+from voiceclone.services.quotas import Quotas
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 
@@ -54,40 +55,66 @@ async def get_queue(request: Request) -> JobQueue:
     return request.app.state.queue
 
 
+async def get_quotas(request: Request) -> Quotas:
+    return request.app.state.quotas
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StoreDep = Annotated[ObjectStore, Depends(get_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 QueueDep = Annotated[JobQueue, Depends(get_queue)]
+QuotasDep = Annotated[Quotas, Depends(get_quotas)]
 
 
-def owner_for_token(factory: sessionmaker[Session], token: str | None) -> str:
-    """The owner of API key ``token``; :class:`Unauthorized` if missing, unknown or revoked."""
+def caller_for_token(factory: sessionmaker[Session], token: str | None) -> Caller:
+    """The holder of API key ``token``; :class:`Unauthorized` if missing, unknown or revoked."""
     if not token:
         raise Unauthorized(
             "Missing API key: send 'Authorization: Bearer <key>' "
             "(create one with 'voiceclone keys create --owner NAME')."
         )
     with factory() as session:
-        owner = authenticate(session, token)
-    if owner is None:
+        caller = authenticate(session, token)
+    if caller is None:
         raise Unauthorized("Invalid API key (unknown or revoked).")
-    return owner
+    return caller
 
 
-def current_owner(
+def current_caller(
     factory: Annotated[sessionmaker[Session], Depends(get_session_factory)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The authenticated owner: ``Authorization: Bearer <key>``, else 401."""
-    return owner_for_token(factory, credentials.credentials if credentials else None)
+    quotas: QuotasDep,
+) -> Caller:
+    """The authenticated caller (``Authorization: Bearer <key>``, else 401), counted
+    against the key's requests per minute (429 past it)."""
+    caller = caller_for_token(factory, credentials.credentials if credentials else None)
+    quotas.count_request(caller)
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def current_owner(caller: CallerDep) -> str:
+    return caller.owner
 
 
 OwnerDep = Annotated[str, Depends(current_owner)]
 
 
+def current_admin(caller: CallerDep) -> Caller:
+    """The caller if their key is an administrator's, else 403."""
+    if not caller.is_admin:
+        raise Forbidden("This needs an administrator's key (voiceclone keys create --admin).")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(current_admin)]
+
+
 async def upload_form(
-    request: Request, owner: OwnerDep, settings: SettingsDep
+    request: Request, caller: CallerDep, settings: SettingsDep
 ) -> AsyncIterator[MultipartForm]:
     """The multipart body, streamed to temporary files (after the caller is authenticated,
     so nobody can fill the disk without a key). The files are removed afterwards."""

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from voiceclone.errors import VoiceCloneError
+from voiceclone.errors import TooManyRequests, VoiceCloneError
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,16 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
 
 async def _voiceclone_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VoiceCloneError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return error_response(exc.status, exc.code, exc.message, headers)
+    return error_response(exc.status, exc.code, exc.message, error_headers(exc))
+
+
+def error_headers(exc: VoiceCloneError) -> dict[str, str] | None:
+    """Headers an error needs: ``WWW-Authenticate`` on 401, ``Retry-After`` on 429."""
+    if exc.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, TooManyRequests):
+        return {"Retry-After": str(exc.retry_after)}
+    return None
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

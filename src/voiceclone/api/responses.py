@@ -171,12 +171,31 @@ STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 def audio_stream_response(
-    request: Request, engine: Engine, text: str | Iterable[str], voice: VoiceSettings
+    request: Request,
+    engine: Engine,
+    text: str | Iterable[str],
+    voice: VoiceSettings,
+    on_close: Callable[[], None] | None = None,
 ) -> StreamingResponse:
     """Chunked audio, each piece sent as soon as the engine has made it. The synthesis
-    generator runs in worker threads and is closed the moment the client goes away."""
-    body = iterate_in_thread(speech_bytes(engine, text, voice), request)
-    return StreamingResponse(body, media_type=voice.content_type, headers=STREAM_HEADERS)
+    generator runs in worker threads and is closed the moment the client goes away;
+    ``on_close`` runs then too (and at once if synthesis fails before the first chunk)."""
+    body = opened_stream(lambda: speech_bytes(engine, text, voice), on_close)
+    return StreamingResponse(
+        iterate_in_thread(body, request, on_close),
+        media_type=voice.content_type,
+        headers=STREAM_HEADERS,
+    )
+
+
+def opened_stream(open_body: Callable[[], T], on_close: Callable[[], None] | None) -> T:
+    """``open_body()``, running ``on_close`` if it fails (nothing will stream then)."""
+    try:
+        return open_body()
+    except BaseException:
+        if on_close is not None:
+            on_close()
+        raise
 
 
 def media_type_for(key: str) -> str:

@@ -9,7 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voiceclone.instance import server_id
 from voiceclone.safety.watermark import Detection
+from voiceclone.services.audit import AuditEntry
 from voiceclone.services.jobs import JobInfo
+from voiceclone.services.keys import ApiKeyInfo, KeyLimits
+from voiceclone.services.usage import UsageRow
 from voiceclone.services.voices import VoiceInfo
 from voiceclone.settings import Settings
 
@@ -255,3 +258,132 @@ class WatermarkDetection(BaseModel):
             score=found.score,
             payload=payload,
         )
+
+
+# -- admin ----------------------------------------------------------------------------------
+
+
+class LimitsOut(BaseModel):
+    requests_per_minute: int | None = Field(description="None: the server's default; 0: none.")
+    chars_per_day: int | None
+    max_streams: int | None
+    max_voices: int | None
+
+    @classmethod
+    def of(cls, limits: KeyLimits) -> LimitsOut:
+        return cls(
+            requests_per_minute=limits.requests_per_minute,
+            chars_per_day=limits.chars_per_day,
+            max_streams=limits.max_streams,
+            max_voices=limits.max_voices,
+        )
+
+
+class AdminKey(BaseModel):
+    id: str
+    owner: str
+    name: str
+    prefix: str = Field(description="The key's first characters, to recognise it.")
+    admin: bool
+    limits: LimitsOut
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKeyInfo) -> AdminKey:
+        return cls(
+            id=key.id,
+            owner=key.owner,
+            name=key.name,
+            prefix=key.prefix,
+            admin=key.is_admin,
+            limits=LimitsOut.of(key.limits),
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+class AdminKeyList(BaseModel):
+    keys: list[AdminKey]
+
+
+class UsageOut(BaseModel):
+    key_id: str
+    owner: str
+    prefix: str
+    limits: LimitsOut = Field(description="Effective limits (0: unlimited).")
+    requests_last_minute: int
+    chars_today: int
+    streams_open: int
+    voices: int
+
+    @classmethod
+    def of(cls, row: UsageRow) -> UsageOut:
+        return cls(
+            key_id=row.key_id,
+            owner=row.owner,
+            prefix=row.prefix,
+            limits=LimitsOut.of(row.limits),
+            requests_last_minute=row.requests_last_minute,
+            chars_today=row.chars_today,
+            streams_open=row.streams_open,
+            voices=row.voices,
+        )
+
+
+class UsageList(BaseModel):
+    usage: list[UsageOut]
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    action: str
+    owner: str
+    actor_key_id: str | None
+    target: str | None
+    detail: dict[str, object]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditOut:
+        return cls(
+            at=entry.at,
+            action=entry.action,
+            owner=entry.owner,
+            actor_key_id=entry.actor_key_id,
+            target=entry.target,
+            detail=entry.detail,
+        )
+
+
+class AuditList(BaseModel):
+    events: list[AuditOut]
+
+
+class ConsentOut(BaseModel):
+    """What was stored about the speaker's consent (fields depend on the mode)."""
+
+    model_config = ConfigDict(extra="allow")
+    mode: str | None = Field(None, description="attest, spoken or off; None: not recorded.")
+
+    @classmethod
+    def of(cls, evidence: dict[str, object] | None) -> ConsentOut:
+        return cls(**(evidence or {}))
+
+
+class ConsentChallengeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: Literal["en", "ko"] = Field(description="The language of the sentence.")
+
+
+class ConsentChallengeOut(BaseModel):
+    id: str
+    text: str = Field(description="Read this aloud, code included, in the consent recording.")
+    expires_at: datetime
+
+
+class ConsentPolicy(BaseModel):
+    mode: Literal["attest", "spoken", "off"]
+    statement_version: str | None = None
+    statement: str | None = Field(None, description="What consent=true confirms (attest).")

@@ -24,6 +24,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from voiceclone.errors import PayloadTooLarge, VoiceCloneError
+from voiceclone.safety.consent import ConsentClaim
 
 #: Room for field values, part headers and boundaries on top of the file bytes.
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -254,6 +255,22 @@ def require_files(form: MultipartForm, *names: str) -> list[UploadedFile]:
     if not uploads:
         raise BadUpload(f"Attach the recording(s) as the form field {names[0]!r}.")
     return uploads
+
+
+def consent_claim(form: MultipartForm) -> ConsentClaim:
+    """The consent fields of a voice upload: ``consent``, or ``consent_challenge`` with a
+    ``consent_recording`` file."""
+    recordings = form.files_named("consent_recording")
+    return ConsentClaim.from_form(
+        form.value("consent"),
+        form.value("consent_challenge"),
+        recordings[0].path if recordings else None,
+        recordings[0].filename if recordings else "",
+    )
+
+
+#: The consent fields every voice upload documents (which are needed depends on the mode).
+CONSENT_FIELDS = {"consent": "string", "consent_challenge": "string", "consent_recording": "binary"}
 
 
 def multipart_doc(fields: dict[str, str], required: list[str]) -> dict[str, object]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceclone.assets.manifest import (
+    ASR,
     EMBEDDER_FILE,
     ENGINE,
     KOKORO_MODEL_FILE,
@@ -218,6 +219,19 @@ def require_engine_assets(
     missing = missing_assets((ENGINE,), resolved, manifest=manifest)
     if missing:
         raise AssetsMissing(_missing_message(resolved, missing))
+    return AssetPaths(resolved)
+
+
+def require_asr_assets(
+    home: Path | str | None = None, *, manifest: Manifest = MANIFEST
+) -> AssetPaths:
+    """Like :func:`require_engine_assets`, for speech recognition (spoken consent)."""
+    resolved = resolve_home(home)
+    missing = missing_assets((ASR,), resolved, manifest=manifest)
+    if missing:
+        raise AssetsMissing(
+            _missing_message(resolved, missing).replace(INSTALL_COMMAND, f"{INSTALL_COMMAND} --asr")
+        )
     return AssetPaths(resolved)
 
 

@@ -364,9 +364,7 @@ def wav_info_chunk(tags: Tags | None) -> bytes:
     return b"LIST" + struct.pack("<I", len(body)) + body if len(body) > 4 else b""
 
 
-def wav_header_bytes(
-    sample_rate: int, data_size: int | None, tags: Tags | None = None
-) -> bytes:
+def wav_header_bytes(sample_rate: int, data_size: int | None, tags: Tags | None = None) -> bytes:
     """The header of mono s16le WAV (44 bytes, plus the tags' INFO chunk if any);
     ``data_size=None`` marks the length unknown."""
     info = wav_info_chunk(tags)

@@ -1,11 +1,14 @@
-"""Metadata in SQL (SQLite by default, Postgres the same way): keys, voices, jobs."""
+"""Metadata in SQL (SQLite by default, Postgres the same way): keys, voices, jobs, consent
+challenges and the audit log."""
 
 from voiceclone.db.migrate import current_revision, head_revision, migrate
 from voiceclone.db.models import (
     FINISHED_STATUSES,
     UNFINISHED_STATUSES,
     ApiKey,
+    AuditEvent,
     Base,
+    ConsentChallenge,
     Job,
     JobStatus,
     Voice,
@@ -17,7 +20,9 @@ __all__ = [
     "FINISHED_STATUSES",
     "UNFINISHED_STATUSES",
     "ApiKey",
+    "AuditEvent",
     "Base",
+    "ConsentChallenge",
     "Job",
     "JobStatus",
     "Voice",

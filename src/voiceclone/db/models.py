@@ -1,4 +1,5 @@
-"""Metadata tables: API keys, voices and jobs. Portable SQL only (SQLite and Postgres)."""
+"""Metadata tables: API keys, voices, jobs, consent challenges and the audit log.
+Portable SQL only (SQLite and Postgres)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     Index,
@@ -82,6 +84,12 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Limits of this key; None: the settings' default.
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    chars_per_day: Mapped[int | None] = mapped_column(BigInteger)
+    max_streams: Mapped[int | None] = mapped_column(Integer)
+    max_voices: Mapped[int | None] = mapped_column(Integer)
 
 
 class Voice(Base):
@@ -98,6 +106,8 @@ class Voice(Base):
     sample_seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: The evidence of the speaker's consent (see voiceclone.safety.consent); None: off.
+    consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Job(Base):
@@ -124,3 +134,33 @@ class Job(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConsentChallenge(Base):
+    """A one-time sentence to read aloud, proving a live speaker agrees to be cloned."""
+
+    __tablename__ = "consent_challenges"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner: Mapped[str] = mapped_column(String(OWNER_CHARS), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who did what, when: voices, consent, keys and limits."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_owner_at", "owner", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(OWNER_CHARS))
+    actor_key_id: Mapped[uuid.UUID | None]
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

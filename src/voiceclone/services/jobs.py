@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -78,15 +79,20 @@ def submit_job(
     language: str | None = None,
     fmt: str = "wav",
     speed: float = 1.0,
+    *,
+    admit: Callable[[], None] | None = None,
 ) -> JobInfo:
     """Validate everything, record the job as queued (committed), then hand it to ``queue``.
 
     Too long or empty text, an unknown format, speed or language, or an unknown voice raise
-    a 4xx VoiceCloneError before anything is stored.
+    a 4xx VoiceCloneError before anything is stored. ``admit`` runs once the request is
+    valid, before anything is stored (e.g. to charge a quota, which may refuse).
     """
     validate_owner(owner)
     request = _validated_request(text, language, fmt, speed)
     voice = find_voice(session, engine, owner, voice_ref)
+    if admit is not None:
+        admit()
     job_id = uuid.uuid4()
     job = Job(
         id=job_id,

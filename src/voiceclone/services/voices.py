@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
@@ -20,11 +21,14 @@ from sqlalchemy.orm import Session, defer
 from voiceclone.db.models import Voice, utcnow
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import Conflict, InvalidAudio, InvalidRequest, NotFound
+from voiceclone.safety.consent import ConsentClaim, consume
+from voiceclone.safety.consent import verify as verify_consent
+from voiceclone.services import audit
 from voiceclone.services.ownership import find_owned, get_owned
 from voiceclone.services.speech import load_reference, make_profile
 from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
-from voiceclone.storage.keys import checked_key, new_voice_key, validate_owner
+from voiceclone.storage.keys import KeyKind, checked_key, new_key, validate_owner
 from voiceclone.text.language import DEFAULT_LANGUAGE, resolve_language
 
 log = logging.getLogger(__name__)
@@ -89,10 +93,15 @@ def create_voice(
     name: str,
     files: Sequence[VoiceFile],
     language: str | None = None,
+    *,
+    consent: ConsentClaim | None = None,
+    actor_key_id: str | None = None,
 ) -> VoiceInfo:
-    """Validate every recording, compute the profile, then store samples and the row.
+    """Validate every recording, check consent, compute the profile, then store samples
+    and the row (with the consent evidence).
 
-    Bad audio raises InvalidAudio (naming the file) before anything is stored.
+    Bad audio raises InvalidAudio (naming the file) and missing or refused consent
+    ConsentRefused, before anything is stored.
     """
     validate_owner(owner)
     name = _checked_name(name)
@@ -101,9 +110,15 @@ def create_voice(
         raise InvalidAudio("No reference recordings were given.")
     language_code = resolve_language("", language) if language else None
     samples = [_load_sample(upload, engine.sample_rate) for upload in uploads]
+    verdict = verify_consent(session, owner, consent, samples, actor_key_id)
     profile = make_profile(engine, samples, [language_code] if language_code else [])
-    sample_keys = _store_samples(store, owner, uploads)
+    stored = _store_samples(store, owner, uploads)
     try:
+        evidence = verdict.evidence
+        if verdict.recording is not None and evidence is not None:
+            recording = _as_upload((verdict.recording, consent.recording_name if consent else ""))
+            evidence.recording_key = _store_file(store, "consent", owner, recording)
+            stored.append(evidence.recording_key)
         voice = Voice(
             owner=owner,
             name=name,
@@ -111,14 +126,23 @@ def create_voice(
             engine=profile.engine,
             method=profile.method,
             profile=profile.to_json(),
-            sample_keys=sample_keys,
+            sample_keys=stored[: len(uploads)],
             sample_seconds=round(sum(len(s.samples) / s.sample_rate for s in samples), 3),
+            consent=evidence.as_json() if evidence else None,
         )
         session.add(voice)
+        if verdict.challenge is not None:
+            consume(session, verdict.challenge)
+        session.flush()
+        mode = evidence.mode if evidence else "none"
+        audit.record(
+            session, "consent.accepted", owner, actor_key_id, str(voice.id), {"mode": mode}
+        )
+        audit.record(session, "voice.created", owner, actor_key_id, str(voice.id), {"name": name})
         session.commit()
     except BaseException:
         session.rollback()
-        _delete_quietly(store, sample_keys)
+        _delete_quietly(store, stored)
         raise
     return _info(voice)
 
@@ -154,14 +178,18 @@ def _store_samples(store: ObjectStore, owner: str, uploads: Sequence[_Upload]) -
     keys: list[str] = []
     try:
         for upload in uploads:
-            key = new_voice_key(owner, upload.extension)
-            content_type, _ = mimetypes.guess_type(f"sample.{upload.extension}")
-            store.put_file(key, upload.path, content_type)
-            keys.append(key)
+            keys.append(_store_file(store, "voices", owner, upload))
     except BaseException:
         _delete_quietly(store, keys)
         raise
     return keys
+
+
+def _store_file(store: ObjectStore, kind: KeyKind, owner: str, upload: _Upload) -> str:
+    key = new_key(kind, owner, upload.extension)
+    content_type, _ = mimetypes.guess_type(f"sample.{upload.extension}")
+    store.put_file(key, upload.path, content_type)
+    return key
 
 
 def _delete_quietly(store: ObjectStore, keys: Sequence[str]) -> None:
@@ -198,13 +226,29 @@ def rename_voice(session: Session, owner: str, voice_id: str, name: str) -> Voic
     return _info(voice)
 
 
-def delete_voice(session: Session, store: ObjectStore, owner: str, voice_id: str) -> None:
-    """Remove the voice's row (and so its profile), then its stored samples."""
+def delete_voice(
+    session: Session,
+    store: ObjectStore,
+    owner: str,
+    voice_id: str,
+    actor_key_id: str | None = None,
+) -> None:
+    """Remove the voice's row (and so its profile and consent evidence), then its stored
+    samples and consent recording."""
     voice = _owned_voice(session, owner, voice_id)
-    sample_keys = list(voice.sample_keys)
+    keys = list(voice.sample_keys)
+    if voice.consent and voice.consent.get("recording_key"):
+        keys.append(voice.consent["recording_key"])
     session.delete(voice)
+    audit.record(session, "voice.deleted", owner, actor_key_id, voice_id, {"name": voice.name})
     session.commit()
-    _delete_quietly(store, sample_keys)
+    _delete_quietly(store, keys)
+
+
+def consent_evidence(session: Session, owner: str, voice_id: str) -> dict[str, Any] | None:
+    """What was stored about the speaker's consent to this voice (None: made before
+    consent was recorded)."""
+    return _owned_voice(session, owner, voice_id).consent
 
 
 def preview_text(language: str | None = None) -> str:

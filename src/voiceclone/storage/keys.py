@@ -1,6 +1,7 @@
 """Storage key layout, and the one check every caller-supplied key goes through.
 
-Layout: ``voices/{owner}/{uuid}.{ext}`` for uploaded samples and
+Layout: ``voices/{owner}/{uuid}.{ext}`` for uploaded samples,
+``consent/{owner}/{uuid}.{ext}`` for spoken-consent recordings and
 ``results/{owner}/{job_id}.{ext}`` for job results (deterministic per job, so a re-run
 overwrites rather than adds).
 """
@@ -14,7 +15,7 @@ from urllib.parse import unquote
 
 from voiceclone.errors import InvalidRequest, NotFound
 
-KeyKind = Literal["voices", "results"]
+KeyKind = Literal["voices", "results", "consent"]
 
 OWNER_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 EXTENSION_PATTERN = re.compile(r"[a-z0-9]{1,16}")
@@ -44,7 +45,12 @@ def _validate_extension(ext: str) -> str:
 
 def new_voice_key(owner: str, ext: str) -> str:
     """A fresh key for an uploaded voice sample: ``voices/{owner}/{uuid4}.{ext}``."""
-    return f"voices/{validate_owner(owner)}/{uuid.uuid4()}.{_validate_extension(ext)}"
+    return new_key("voices", owner, ext)
+
+
+def new_key(kind: KeyKind, owner: str, ext: str) -> str:
+    """A fresh key of ``kind``: ``{kind}/{owner}/{uuid4}.{ext}``."""
+    return f"{kind}/{validate_owner(owner)}/{uuid.uuid4()}.{_validate_extension(ext)}"
 
 
 def result_key(owner: str, job_id: str | uuid.UUID, ext: str) -> str:

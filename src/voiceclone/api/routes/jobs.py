@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from voiceclone.api.deps import EngineDep, OwnerDep, QueueDep, SessionDep, StoreDep
+from voiceclone.api.deps import (
+    CallerDep,
+    EngineDep,
+    OwnerDep,
+    QueueDep,
+    QuotasDep,
+    SessionDep,
+    StoreDep,
+)
 from voiceclone.api.responses import file_response, object_response
 from voiceclone.api.schemas import ERROR_RESPONSES, JobCreate, JobOut, JobUrls
 from voiceclone.audio.encode import output_format
@@ -33,13 +41,23 @@ def create_job(
     request: Request,
     response: Response,
     body: JobCreate,
-    owner: OwnerDep,
+    caller: CallerDep,
     session: SessionDep,
     engine: EngineDep,
     queue: QueueDep,
+    quotas: QuotasDep,
 ) -> JobOut:
     info = jobs.submit_job(
-        session, queue, engine, owner, body.text, body.voice, body.language, body.format, body.speed
+        session,
+        queue,
+        engine,
+        caller.owner,
+        body.text,
+        body.voice,
+        body.language,
+        body.format,
+        body.speed,
+        admit=lambda: quotas.spend_chars(caller, len(body.text)),
     )
     out = job_out(request, info)
     response.headers["Location"] = out.urls.job

@@ -10,7 +10,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from voiceclone.api.deps import EngineDep, OwnerDep, QueueDep, SessionDep, StoreDep, UploadDep
+from voiceclone.api.deps import (
+    CallerDep,
+    EngineDep,
+    OwnerDep,
+    QueueDep,
+    QuotasDep,
+    SessionDep,
+    StoreDep,
+    UploadDep,
+)
 from voiceclone.api.responses import media_type_for, object_response
 from voiceclone.api.schemas import (
     ERROR_RESPONSES,
@@ -18,7 +27,7 @@ from voiceclone.api.schemas import (
     LegacySynthesizeOut,
     LegacyUploadOut,
 )
-from voiceclone.api.uploads import multipart_doc, require_files
+from voiceclone.api.uploads import CONSENT_FIELDS, consent_claim, multipart_doc, require_files
 from voiceclone.errors import Forbidden
 from voiceclone.services import jobs, voices
 from voiceclone.storage.keys import checked_key
@@ -43,18 +52,23 @@ def _stream_url(request: Request, blob: str) -> str:
     "/upload-voice",
     response_model=LegacyUploadOut,
     summary="Upload a reference recording (creates a voice)",
-    openapi_extra=multipart_doc({"user_id": "string", "file": "binary"}, required=["file"]),
+    openapi_extra=multipart_doc(
+        {"user_id": "string", "file": "binary", **CONSENT_FIELDS}, required=["file"]
+    ),
 )
 def upload_voice(
     request: Request,
-    owner: OwnerDep,
+    caller: CallerDep,
     form: UploadDep,
     session: SessionDep,
     store: StoreDep,
     engine: EngineDep,
+    quotas: QuotasDep,
 ) -> LegacyUploadOut:
+    owner = caller.owner
     _check_user(form.value("user_id"), owner)
     uploads = require_files(form, "file", "files")
+    quotas.check_voices(session, caller)
     name = form.value("name") or Path(uploads[0].filename).stem or "voice"
     info = voices.create_voice(
         session,
@@ -64,6 +78,8 @@ def upload_voice(
         name,
         [(upload.path, upload.filename) for upload in uploads],
         form.value("language") or None,
+        consent=consent_claim(form),
+        actor_key_id=caller.key_id,
     )
     blob = info.sample_keys[0]
     return LegacyUploadOut(
@@ -84,22 +100,24 @@ def upload_voice(
 def synthesize(
     request: Request,
     body: LegacySynthesize,
-    owner: OwnerDep,
+    caller: CallerDep,
     session: SessionDep,
     engine: EngineDep,
     queue: QueueDep,
+    quotas: QuotasDep,
 ) -> LegacySynthesizeOut:
-    _check_user(body.user_id, owner)
+    _check_user(body.user_id, caller.owner)
     info = jobs.submit_job(
         session,
         queue,
         engine,
-        owner,
+        caller.owner,
         body.text,
         body.input_voice_gcs,
         body.language,
         body.format,
         body.speed,
+        admit=lambda: quotas.spend_chars(caller, len(body.text)),
     )
     assert info.result_key is not None
     result_url = str(request.url_for("get_job_audio", job_id=info.id))
@@ -127,7 +145,7 @@ def stream_result(
     store: StoreDep,
     blob: Annotated[str, Query(description="results/{owner}/… or voices/{owner}/…")],
 ) -> StreamingResponse:
-    kind = "voices" if blob.startswith("voices/") else "results"
+    kind = next((k for k in ("voices", "consent") if blob.startswith(f"{k}/")), "results")
     key = checked_key(owner, blob, kind)
     size = store.size(key)
     return object_response(

@@ -10,8 +10,13 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from voiceclone.api.deps import EngineDep, OwnerDep, SessionDep
-from voiceclone.api.responses import STREAM_HEADERS, audio_stream_response, iterate_in_thread
+from voiceclone.api.deps import CallerDep, EngineDep, OwnerDep, QuotasDep, SessionDep
+from voiceclone.api.responses import (
+    STREAM_HEADERS,
+    audio_stream_response,
+    iterate_in_thread,
+    opened_stream,
+)
 from voiceclone.api.schemas import (
     ERROR_RESPONSES,
     OpenAIModel,
@@ -44,16 +49,17 @@ MODELS_CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" timestamp for th
 def create_speech(
     request: Request,
     body: OpenAISpeechCreate,
-    owner: OwnerDep,
+    caller: CallerDep,
     session: SessionDep,
     engine: EngineDep,
+    quotas: QuotasDep,
 ) -> StreamingResponse:
     check_openai_model(engine, body.model)
     voice_ref = body.voice if isinstance(body.voice, str) else body.voice.id
     plan = plan_speech(
         session,
         engine,
-        owner,
+        caller.owner,
         body.input,
         voice_ref,
         None,
@@ -62,14 +68,16 @@ def create_speech(
         max_chars=MAX_INPUT_CHARS,
         openai_aliases=True,
     )
+    quotas.spend_chars(caller, len(plan.text))
+    release = quotas.open_stream(caller)
     if body.stream_format == "sse":
-        events = _sse_events(speech_bytes(engine, plan.text, plan.voice), plan.text)
+        audio = opened_stream(lambda: speech_bytes(engine, plan.text, plan.voice), release)
         return StreamingResponse(
-            iterate_in_thread(events, request),
+            iterate_in_thread(_sse_events(audio, plan.text), request, release),
             media_type="text/event-stream",
             headers=STREAM_HEADERS,
         )
-    return audio_stream_response(request, engine, plan.text, plan.voice)
+    return audio_stream_response(request, engine, plan.text, plan.voice, release)
 
 
 def _sse_events(audio: Iterator[bytes], text: str) -> Iterator[bytes]:

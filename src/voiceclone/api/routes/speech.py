@@ -27,6 +27,7 @@ import itertools
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -35,11 +36,12 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
 
-from voiceclone.api.deps import EngineDep, OwnerDep, SessionDep, owner_for_token
+from voiceclone.api.deps import CallerDep, EngineDep, QuotasDep, SessionDep, caller_for_token
 from voiceclone.api.responses import audio_stream_response
 from voiceclone.api.schemas import ERROR_RESPONSES, SpeechCreate
 from voiceclone.engines.base import Engine
 from voiceclone.errors import InvalidRequest, InvalidText, Unauthorized, VoiceCloneError
+from voiceclone.services.quotas import Quotas
 from voiceclone.services.streaming import (
     TextFeed,
     VoiceSettings,
@@ -63,12 +65,19 @@ WS_INTERNAL_ERROR = 1011
     summary="Speak text, streaming the audio as it is made (chunked)",
 )
 def speech(
-    request: Request, body: SpeechCreate, owner: OwnerDep, session: SessionDep, engine: EngineDep
+    request: Request,
+    body: SpeechCreate,
+    caller: CallerDep,
+    session: SessionDep,
+    engine: EngineDep,
+    quotas: QuotasDep,
 ) -> StreamingResponse:
     plan = plan_speech(
-        session, engine, owner, body.text, body.voice, body.language, body.format, body.speed
+        session, engine, caller.owner, body.text, body.voice, body.language, body.format, body.speed
     )
-    return audio_stream_response(request, engine, plan.text, plan.voice)
+    quotas.spend_chars(caller, len(plan.text))
+    release = quotas.open_stream(caller)
+    return audio_stream_response(request, engine, plan.text, plan.voice, release)
 
 
 # -- WebSocket ------------------------------------------------------------------------------
@@ -90,21 +99,33 @@ class _ClientGone(Exception):
 @router.websocket("/ws")
 async def speech_ws(websocket: WebSocket) -> None:
     await websocket.accept()
+    quotas: Quotas = websocket.app.state.quotas
     try:
         config = await _receive_json(websocket)
-        owner = await run_in_threadpool(
-            owner_for_token,
+        caller = await run_in_threadpool(
+            caller_for_token,
             websocket.app.state.session_factory,
             _token(websocket, config),
         )
+        await run_in_threadpool(quotas.count_request, caller)
         engine: Engine = websocket.app.state.engine
-        voice = await run_in_threadpool(_voice_for, websocket, engine, owner, config)
+        voice = await run_in_threadpool(_voice_for, websocket, engine, caller.owner, config)
+        release = await run_in_threadpool(quotas.open_stream, caller)
     except WebSocketDisconnect:
         return
     except VoiceCloneError as error:
         code = WS_POLICY_VIOLATION if isinstance(error, Unauthorized) else WS_INVALID_DATA
         await _close_with_error(websocket, error.code, error.message, code)
         return
+    try:
+        await _serve(websocket, engine, voice, lambda chars: quotas.spend_chars(caller, chars))
+    finally:
+        release()
+
+
+async def _serve(
+    websocket: WebSocket, engine: Engine, voice: VoiceSettings, charge: Callable[[int], None]
+) -> None:
     await websocket.send_json(
         {
             "type": "ready",
@@ -113,7 +134,7 @@ async def speech_ws(websocket: WebSocket) -> None:
             "sample_rate": engine.sample_rate,
         }
     )
-    await _run_session(websocket, engine, voice)
+    await _run_session(websocket, engine, voice, charge)
 
 
 def _token(websocket: WebSocket, config: dict[str, Any]) -> str | None:
@@ -159,8 +180,11 @@ async def _close_with_error(websocket: WebSocket, code: str, message: str, close
         await websocket.close(code=close_code)
 
 
-async def _run_session(websocket: WebSocket, engine: Engine, voice: VoiceSettings) -> None:
-    """Receive text and control messages while utterances are synthesized in order."""
+async def _run_session(
+    websocket: WebSocket, engine: Engine, voice: VoiceSettings, charge: Callable[[int], None]
+) -> None:
+    """Receive text and control messages while utterances are synthesized in order;
+    ``charge`` counts each piece of text against the key's characters per day."""
     utterances_in, utterances_out = anyio.create_memory_object_stream[_Utterance](100)
     max_chars = get_settings().max_job_chars
     failure: list[VoiceCloneError] = []
@@ -172,6 +196,7 @@ async def _run_session(websocket: WebSocket, engine: Engine, voice: VoiceSetting
             while True:
                 kind, text = _parse(await websocket.receive_text())
                 if kind == "text":
+                    await run_in_threadpool(charge, len(text))
                     current.chars += len(text)
                     if current.chars > max_chars:
                         raise InvalidText(

@@ -5,10 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from voiceclone.api.deps import EngineDep, OwnerDep, SessionDep, StoreDep, UploadDep
+from voiceclone.api.deps import (
+    CallerDep,
+    EngineDep,
+    OwnerDep,
+    QuotasDep,
+    SessionDep,
+    StoreDep,
+    UploadDep,
+)
 from voiceclone.api.responses import audio_stream_response
-from voiceclone.api.schemas import ERROR_RESPONSES, VoiceList, VoiceOut, VoiceRename
-from voiceclone.api.uploads import multipart_doc, require_files
+from voiceclone.api.schemas import ERROR_RESPONSES, ConsentOut, VoiceList, VoiceOut, VoiceRename
+from voiceclone.api.uploads import CONSENT_FIELDS, consent_claim, multipart_doc, require_files
 from voiceclone.services import voices
 from voiceclone.services.streaming import plan_preview
 
@@ -20,22 +28,35 @@ router = APIRouter(prefix="/v1/voices", tags=["voices"], responses=ERROR_RESPONS
     status_code=201,
     response_model=VoiceOut,
     summary="Clone a voice from one or more recordings",
+    description=(
+        "Consent (VOICECLONE_CONSENT): in `attest` mode send `consent=true`; in `spoken` mode "
+        "`consent_challenge` (from POST /v1/consent/challenges) and `consent_recording`."
+    ),
     openapi_extra=multipart_doc(
-        {"name": "string", "files": "binary[]", "language": "string"}, required=["name", "files"]
+        {"name": "string", "files": "binary[]", "language": "string", **CONSENT_FIELDS},
+        required=["name", "files"],
     ),
 )
 def create_voice(
-    owner: OwnerDep, form: UploadDep, session: SessionDep, store: StoreDep, engine: EngineDep
+    caller: CallerDep,
+    form: UploadDep,
+    session: SessionDep,
+    store: StoreDep,
+    engine: EngineDep,
+    quotas: QuotasDep,
 ) -> VoiceOut:
     uploads = require_files(form, "files", "file")
+    quotas.check_voices(session, caller)
     info = voices.create_voice(
         session,
         store,
         engine,
-        owner,
+        caller.owner,
         form.value("name") or "",
         [(upload.path, upload.filename) for upload in uploads],
         form.value("language") or None,
+        consent=consent_claim(form),
+        actor_key_id=caller.key_id,
     )
     return VoiceOut.of(info)
 
@@ -60,9 +81,20 @@ def rename_voice(
 @router.delete(
     "/{voice_id}", status_code=204, summary="Delete a voice, its samples and its profile"
 )
-def delete_voice(voice_id: str, owner: OwnerDep, session: SessionDep, store: StoreDep) -> Response:
-    voices.delete_voice(session, store, owner, voice_id)
+def delete_voice(
+    voice_id: str, caller: CallerDep, session: SessionDep, store: StoreDep
+) -> Response:
+    voices.delete_voice(session, store, caller.owner, voice_id, caller.key_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/{voice_id}/consent",
+    response_model=ConsentOut,
+    summary="The stored evidence of the speaker's consent to this voice",
+)
+def voice_consent(voice_id: str, owner: OwnerDep, session: SessionDep) -> ConsentOut:
+    return ConsentOut.of(voices.consent_evidence(session, owner, voice_id))
 
 
 @router.get(
@@ -73,10 +105,13 @@ def delete_voice(voice_id: str, owner: OwnerDep, session: SessionDep, store: Sto
 def preview_voice(
     request: Request,
     voice_id: str,
-    owner: OwnerDep,
+    caller: CallerDep,
     session: SessionDep,
     engine: EngineDep,
+    quotas: QuotasDep,
     format: str = "mp3",
 ) -> StreamingResponse:
-    plan = plan_preview(session, engine, owner, voice_id, format)
-    return audio_stream_response(request, engine, plan.text, plan.voice)
+    plan = plan_preview(session, engine, caller.owner, voice_id, format)
+    quotas.spend_chars(caller, len(plan.text))
+    release = quotas.open_stream(caller)
+    return audio_stream_response(request, engine, plan.text, plan.voice, release)

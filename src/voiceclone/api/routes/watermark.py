@@ -18,8 +18,6 @@ router = APIRouter(prefix="/v1/watermark", tags=["trust and safety"], responses=
     summary="Look for the synthetic-speech watermark in a recording (any supported format)",
     openapi_extra=multipart_doc({"file": "binary"}, required=["file"]),
 )
-def detect_watermark(
-    owner: OwnerDep, form: UploadDep, settings: SettingsDep
-) -> WatermarkDetection:
+def detect_watermark(owner: OwnerDep, form: UploadDep, settings: SettingsDep) -> WatermarkDetection:
     upload = require_files(form, "file")[0]
     return WatermarkDetection.of(detect_in_file(upload.path, settings), settings)
