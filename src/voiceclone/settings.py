@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         0.25, ge=0.0, le=1.0, description="Most characters the consent reading may get wrong."
     )
     consent_speaker_threshold: float = Field(
-        0.75,
+        0.65,
         ge=-1.0,
         le=1.0,
         description="Least d-vector cosine between the consent reading and the voice samples.",

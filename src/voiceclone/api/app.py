@@ -26,6 +26,7 @@ from voiceclone.api.routes import (
 from voiceclone.db import make_session_factory, migrate, session_scope
 from voiceclone.engines import Engine, load_engine
 from voiceclone.jobs import open_queue
+from voiceclone.safety.consent import warn_if_consent_off
 from voiceclone.safety.marks import warn_if_unmarked
 from voiceclone.services.keys import any_api_key_exists
 from voiceclone.services.quotas import Quotas
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
     warn_if_unmarked(settings)
+    warn_if_consent_off(settings)
     migrate(settings.database_url)
     factory = make_session_factory(settings.database_url)
     app.state.session_factory = factory

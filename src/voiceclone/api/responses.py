@@ -180,7 +180,8 @@ def audio_stream_response(
     """Chunked audio, each piece sent as soon as the engine has made it. The synthesis
     generator runs in worker threads and is closed the moment the client goes away;
     ``on_close`` runs then too (and at once if synthesis fails before the first chunk)."""
-    body = opened_stream(lambda: speech_bytes(engine, text, voice), on_close)
+    settings = request.app.state.settings
+    body = opened_stream(lambda: speech_bytes(engine, text, voice, settings=settings), on_close)
     return StreamingResponse(
         iterate_in_thread(body, request, on_close),
         media_type=voice.content_type,

@@ -22,7 +22,7 @@ def open_queue(
 ) -> JobQueue:
     """The embedded worker pool, or Celery when ``settings.queue_url`` names a broker."""
     if not settings.queue_url:
-        return LocalJobQueue(session_factory, store, engine, settings.worker_threads)
+        return LocalJobQueue(session_factory, store, engine, settings.worker_threads, settings)
     from voiceclone.jobs.celery_queue import CeleryJobQueue, celery_app
 
     return CeleryJobQueue(celery_app(settings))

@@ -32,6 +32,7 @@ class WorkerContext:
     session_factory: sessionmaker[Session]
     store: ObjectStore
     engine: Engine
+    settings: Settings | None = None
 
 
 def celery_app(settings: Settings, context: WorkerContext | None = None) -> Celery:
@@ -52,7 +53,13 @@ def celery_app(settings: Settings, context: WorkerContext | None = None) -> Cele
     def run_job_task(job_id: str) -> str | None:
         if context is None:
             raise RuntimeError("This process has no engine: start it with `voiceclone worker`.")
-        return run_job(job_id, context.session_factory, context.store, context.engine)
+        return run_job(
+            job_id,
+            context.session_factory,
+            context.store,
+            context.engine,
+            settings=context.settings,
+        )
 
     return app
 

@@ -18,7 +18,7 @@ from voiceclone.db.models import UNFINISHED_STATUSES, Job
 from voiceclone.db.session import session_scope
 from voiceclone.engines.base import Engine
 from voiceclone.jobs.runner import run_job
-from voiceclone.settings import get_settings
+from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,13 @@ class LocalJobQueue:
         store: ObjectStore,
         engine: Engine,
         workers: int | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._store = store
         self._engine = engine
-        self._workers = max(1, workers or get_settings().worker_threads)
+        self._settings = settings or get_settings()
+        self._workers = max(1, workers or self._settings.worker_threads)
         self._executor: ThreadPoolExecutor | None = None
         self._pending: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
@@ -92,6 +94,7 @@ class LocalJobQueue:
                 self._store,
                 self._engine,
                 should_cancel=self._stopping.is_set,
+                settings=self._settings,
             )
         except Exception:
             log.exception("job %s could not be run", job_id)

@@ -28,7 +28,7 @@ from voiceclone.errors import NotFound, VoiceCloneError
 from voiceclone.safety.marks import job_subject, provenance_tags
 from voiceclone.services.speech import synthesize
 from voiceclone.services.voices import find_voice, voice_profile
-from voiceclone.settings import get_settings
+from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import result_key
 
@@ -73,6 +73,7 @@ def run_job(
     engine: Engine,
     *,
     should_cancel: Callable[[], bool] | None = None,
+    settings: Settings | None = None,
 ) -> str | None:
     """Run the job to a final state and return it (None if it was not runnable).
 
@@ -86,7 +87,7 @@ def run_job(
         _finish(session_factory, job.id, JobStatus.FAILED, error=_too_many_attempts(job))
         return JobStatus.FAILED
     try:
-        return _run_claimed(job, session_factory, store, engine, should_cancel or _never)
+        return _run_claimed(job, session_factory, store, engine, should_cancel or _never, settings)
     except _Interrupted:
         return _status_of(session_factory, job.id)
     except VoiceCloneError as error:
@@ -116,11 +117,14 @@ def _run_claimed(
     store: ObjectStore,
     engine: Engine,
     should_cancel: Callable[[], bool],
+    settings: Settings | None,
 ) -> str:
     profile = _load_profile(session_factory, engine, job)
     progress = _ProgressTracker(session_factory, job, should_cancel)
     subject = job_subject(job.id)
-    chunks = synthesize(engine, job.text, profile, job.language, job.speed, subject=subject)
+    chunks = synthesize(
+        engine, job.text, profile, job.language, job.speed, subject=subject, settings=settings
+    )
     rendered = _render_to_temp_file(
         progress.track(chunks), job.format, engine.sample_rate, provenance_tags(subject)
     )

@@ -13,6 +13,7 @@ voice; the consent recording is stored beside its samples, owner-only, deleted w
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import threading
@@ -41,6 +42,8 @@ from voiceclone.services import audit
 from voiceclone.services.ownership import find_owned
 from voiceclone.settings import Settings, get_settings
 from voiceclone.text.compare import edit_distance, normalise_words
+
+log = logging.getLogger(__name__)
 
 ATTEST_VERSION = "attest-v1"
 ATTEST_STATEMENT = (
@@ -129,6 +132,15 @@ class Challenge:
     language: str
     text: str
     expires_at: datetime
+
+
+def warn_if_consent_off(settings: Settings) -> None:
+    """Say at start-up when nobody is asked for consent."""
+    if settings.consent == "off":
+        log.warning(
+            "CONSENT IS OFF (VOICECLONE_CONSENT=off): voices are cloned without asking for "
+            "the speaker's consent. Use this only if consent is collected elsewhere."
+        )
 
 
 @dataclass
@@ -239,7 +251,7 @@ def check_spoken(
             "POST /v1/consent/challenges, record the speaker reading it, and send the form "
             "fields consent_challenge (its id) and consent_recording (the recording)."
         )
-    challenge = _usable_challenge(session, owner, claim.challenge_id)
+    challenge = _usable_challenge(session, owner, claim.challenge_id, chosen)
     try:
         audio = decode_audio(claim.recording, ASR_RATE)
     except InvalidAudio as error:
@@ -300,7 +312,9 @@ def consume(session: Session, challenge: ConsentChallenge) -> None:
         raise ConsentRefused("Consent refused (challenge test): this challenge was already used.")
 
 
-def _usable_challenge(session: Session, owner: str, challenge_id: str) -> ConsentChallenge:
+def _usable_challenge(
+    session: Session, owner: str, challenge_id: str, settings: Settings
+) -> ConsentChallenge:
     challenge = find_owned(session, ConsentChallenge, owner, challenge_id)
     if challenge is None:
         raise ConsentRefused(
@@ -315,7 +329,7 @@ def _usable_challenge(session: Session, owner: str, challenge_id: str) -> Consen
         raise ConsentRefused(
             "Consent refused (challenge test): this challenge has expired; ask for a new one "
             "and record it within "
-            f"{get_settings().consent_challenge_ttl_seconds // 60} minutes."
+            f"{settings.consent_challenge_ttl_seconds // 60} minutes."
         )
     return challenge
 
@@ -323,37 +337,18 @@ def _usable_challenge(session: Session, owner: str, challenge_id: str) -> Consen
 # -- the tests' measurements ----------------------------------------------------------------
 
 
-def _sentence_part(text: str, language: str) -> str:
-    """The text before the confirmation code (all of it when there is no code)."""
+def _code_tail(text: str, language: str) -> tuple[str, str]:
+    """``text`` (NFKC, lower case) split before and after its last code marker."""
+    text = unicodedata.normalize("NFKC", text).lower()
     marker = CODE_MARKERS[language]
-    index = text.lower().rfind(marker)
+    index = text.rfind(marker)
     if index < 0:
-        return text
-    cut = text.rfind(" ", 0, index)
-    return text[: cut if cut >= 0 else index]
+        return text, ""
+    return text[: index + len(marker)], text[index + len(marker) :]
 
 
-def _chars(text: str) -> list[str]:
-    return list("".join(normalise_words(text)))
-
-
-def sentence_error(challenge: ConsentChallenge, transcript: str) -> float:
-    """Character error rate of what was heard against the sentence (without the code)."""
-    if challenge.code:
-        expected = _sentence_part(challenge.text, challenge.language)
-        transcript = _sentence_part(transcript, challenge.language)
-    else:
-        expected = challenge.text
-    reference = _chars(expected)
-    return edit_distance(reference, _chars(transcript)) / max(1, len(reference))
-
-
-def heard_code(challenge: ConsentChallenge, transcript: str) -> str:
-    """The digits heard after the code marker (or in the last words), as a string."""
-    language = challenge.language
-    text = unicodedata.normalize("NFKC", transcript).lower()
-    marker = text.rfind(CODE_MARKERS[language])
-    tail = text[marker + len(CODE_MARKERS[language]) :] if marker >= 0 else text
+def _digits(tail: str, language: str) -> str:
+    """The digits said in ``tail``: written as digits or as number words."""
     words = DIGIT_WORDS[language]
     digits = []
     for token in re.findall(r"\d|[^\W\d_]+", tail):
@@ -363,7 +358,27 @@ def heard_code(challenge: ConsentChallenge, transcript: str) -> str:
             digits.extend(words[ch] for ch in token if ch in words)
         elif token in words:
             digits.append(words[token])
-    return "".join(digits)[-max(len(challenge.code), CODE_DIGITS) :]
+    return "".join(digits)
+
+
+def _comparable(text: str, language: str) -> list[str]:
+    """Letters and digits of ``text``, the code read after its marker turned into digits."""
+    head, tail = _code_tail(text, language)
+    return list("".join(normalise_words(head)) + _digits(tail, language))
+
+
+def sentence_error(challenge: ConsentChallenge, transcript: str) -> float:
+    """Character error rate of what was heard against the whole sentence (code included)."""
+    expected = _comparable(challenge.text, challenge.language)
+    heard = _comparable(transcript, challenge.language)
+    return edit_distance(expected, heard) / max(1, len(expected))
+
+
+def heard_code(challenge: ConsentChallenge, transcript: str) -> str:
+    """The digits heard after the code marker (or anywhere, if it was not heard)."""
+    head, tail = _code_tail(transcript, challenge.language)
+    digits = _digits(tail if tail else head, challenge.language)
+    return digits[-max(len(challenge.code), CODE_DIGITS) :]
 
 
 def speaker_similarity(audio_16k: np.ndarray, samples: list[VoiceSample]) -> float:

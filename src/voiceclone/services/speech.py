@@ -18,6 +18,7 @@ from voiceclone.audio.reference import prepare_reference
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidAudio, InvalidText, VoiceCloneError
 from voiceclone.safety.marks import mark_speech
+from voiceclone.settings import Settings
 
 Source = str | Path | bytes | BinaryIO
 T = TypeVar("T")
@@ -73,11 +74,12 @@ def synthesize(
     speed: float = 1.0,
     *,
     subject: str,
+    settings: Settings | None = None,
 ) -> Iterator[AudioChunk]:
     """Speech as it is made, checked and watermarked (the mark's payload hashes
     ``subject``: a job id, or the id of a stream)."""
     chunks = checked_audio(engine.synthesize(text, voice, language, speed))
-    return mark_speech(chunks, subject)
+    return mark_speech(chunks, subject, settings)
 
 
 def checked_audio(chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:

@@ -25,7 +25,7 @@ from voiceclone.safety.marks import mark_speech, new_subject, provenance_tags
 from voiceclone.services.speech import checked_audio, started, synthesize
 from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice, get_voice, preview_text, voice_profile
-from voiceclone.settings import get_settings
+from voiceclone.settings import Settings, get_settings
 from voiceclone.text.language import AUTO, resolve_language
 from voiceclone.text.split import iter_sentences
 
@@ -164,7 +164,11 @@ def plan_preview(
 
 
 def speech_bytes(
-    engine: Engine, text: str | Iterable[str], voice: VoiceSettings, subject: str | None = None
+    engine: Engine,
+    text: str | Iterable[str],
+    voice: VoiceSettings,
+    subject: str | None = None,
+    settings: Settings | None = None,
 ) -> Iterator[bytes]:
     """Encoded, watermarked audio, yielded as soon as each chunk of speech is made.
 
@@ -174,7 +178,15 @@ def speech_bytes(
     """
     subject = subject or new_subject("speech")
     chunks = started(
-        synthesize(engine, text, voice.profile, voice.language, voice.speed, subject=subject)
+        synthesize(
+            engine,
+            text,
+            voice.profile,
+            voice.language,
+            voice.speed,
+            subject=subject,
+            settings=settings,
+        )
     )
     encoded = encode_chunks(
         chunks, voice.format, sample_rate=engine.sample_rate, tags=provenance_tags(subject)
@@ -197,14 +209,17 @@ LIVE_DETECTION_CHARS = 2_000
 
 
 def live_speech_bytes(
-    engine: Engine, pieces: Iterable[str], voice: VoiceSettings
+    engine: Engine,
+    pieces: Iterable[str],
+    voice: VoiceSettings,
+    settings: Settings | None = None,
 ) -> Iterator[bytes]:
     """Like :func:`speech_bytes`, for text that arrives over time (a WebSocket): each
     sentence is spoken as soon as it is complete, instead of waiting for enough text to
     detect the language. Without a language, it is detected from the text heard so far.
     The whole utterance carries one continuous watermark.
     """
-    settings = get_settings()
+    settings = settings or get_settings()
     pause = np.zeros(round(settings.sentence_pause_ms / 1000 * engine.sample_rate), np.float32)
     subject = new_subject("live")
 
@@ -224,7 +239,7 @@ def live_speech_bytes(
                 yield AudioChunk(chunk.samples, chunk.sample_rate, chunk.text, index)
                 index += 1
 
-    marked = mark_speech(checked_audio(chunks()), subject)
+    marked = mark_speech(checked_audio(chunks()), subject, settings)
     return encode_chunks(
         marked, voice.format, sample_rate=engine.sample_rate, tags=provenance_tags(subject)
     )

@@ -27,9 +27,7 @@ class UsageRow:
 
 def usage_rows(session: Session, quotas: Quotas, owner: str | None = None) -> list[UsageRow]:
     """One row per live (not revoked) key, optionally of one owner."""
-    voices = dict(
-        session.execute(select(Voice.owner, func.count()).group_by(Voice.owner)).tuples().all()
-    )
+    voices = dict(session.execute(select(Voice.owner, func.count()).group_by(Voice.owner)).all())
     rows = []
     for key in list_api_keys(session, owner):
         if key.revoked_at is not None:

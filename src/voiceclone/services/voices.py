@@ -26,7 +26,7 @@ from voiceclone.safety.consent import verify as verify_consent
 from voiceclone.services import audit
 from voiceclone.services.ownership import find_owned, get_owned
 from voiceclone.services.speech import load_reference, make_profile
-from voiceclone.settings import get_settings
+from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import KeyKind, checked_key, new_key, validate_owner
 from voiceclone.text.language import DEFAULT_LANGUAGE, resolve_language
@@ -96,6 +96,7 @@ def create_voice(
     *,
     consent: ConsentClaim | None = None,
     actor_key_id: str | None = None,
+    settings: Settings | None = None,
 ) -> VoiceInfo:
     """Validate every recording, check consent, compute the profile, then store samples
     and the row (with the consent evidence).
@@ -110,7 +111,7 @@ def create_voice(
         raise InvalidAudio("No reference recordings were given.")
     language_code = resolve_language("", language) if language else None
     samples = [_load_sample(upload, engine.sample_rate) for upload in uploads]
-    verdict = verify_consent(session, owner, consent, samples, actor_key_id)
+    verdict = verify_consent(session, owner, consent, samples, actor_key_id, settings)
     profile = make_profile(engine, samples, [language_code] if language_code else [])
     stored = _store_samples(store, owner, uploads)
     try:

@@ -17,6 +17,7 @@ from voiceclone.api.deps import (
     QueueDep,
     QuotasDep,
     SessionDep,
+    SettingsDep,
     StoreDep,
     UploadDep,
 )
@@ -64,6 +65,7 @@ def upload_voice(
     store: StoreDep,
     engine: EngineDep,
     quotas: QuotasDep,
+    settings: SettingsDep,
 ) -> LegacyUploadOut:
     owner = caller.owner
     _check_user(form.value("user_id"), owner)
@@ -80,6 +82,7 @@ def upload_voice(
         form.value("language") or None,
         consent=consent_claim(form),
         actor_key_id=caller.key_id,
+        settings=settings,
     )
     blob = info.sample_keys[0]
     return LegacyUploadOut(

@@ -71,7 +71,10 @@ def create_speech(
     quotas.spend_chars(caller, len(plan.text))
     release = quotas.open_stream(caller)
     if body.stream_format == "sse":
-        audio = opened_stream(lambda: speech_bytes(engine, plan.text, plan.voice), release)
+        settings = request.app.state.settings
+        audio = opened_stream(
+            lambda: speech_bytes(engine, plan.text, plan.voice, settings=settings), release
+        )
         return StreamingResponse(
             iterate_in_thread(_sse_events(audio, plan.text), request, release),
             media_type="text/event-stream",

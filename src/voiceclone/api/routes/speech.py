@@ -302,7 +302,9 @@ async def _speak_utterance(
             head = _leading_text(feed)  # wait for text: an empty utterance makes no audio
             if head is None:
                 return
-            stream = live_speech_bytes(engine, itertools.chain(head, feed), voice)
+            stream = live_speech_bytes(
+                engine, itertools.chain(head, feed), voice, websocket.app.state.settings
+            )
             for data in stream:
                 if feed.aborted.is_set():
                     break

@@ -11,6 +11,7 @@ from voiceclone.api.deps import (
     OwnerDep,
     QuotasDep,
     SessionDep,
+    SettingsDep,
     StoreDep,
     UploadDep,
 )
@@ -44,6 +45,7 @@ def create_voice(
     store: StoreDep,
     engine: EngineDep,
     quotas: QuotasDep,
+    settings: SettingsDep,
 ) -> VoiceOut:
     uploads = require_files(form, "files", "file")
     quotas.check_voices(session, caller)
@@ -57,6 +59,7 @@ def create_voice(
         form.value("language") or None,
         consent=consent_claim(form),
         actor_key_id=caller.key_id,
+        settings=settings,
     )
     return VoiceOut.of(info)
 
