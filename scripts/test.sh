@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --eval
 . .venv/bin/activate
 ruff check src tests bench
+ruff format --check src tests bench
 exec python -m pytest "$@"
