@@ -522,7 +522,7 @@ def test_job_audio_format_conversion(
         json={"text": text, "voice": FAKE_STOCK_VOICE, "format": "aac"},
     ).json()
     api.wait_for_job(job["id"])
-    converted = api.client.get(f"{job['urls']['audio']}?format={fmt}", headers=api.alice)
+    converted = api.client.get(f"{job['urls']['audio']}&format={fmt}", headers=api.alice)
     assert converted.status_code == 200, converted.text
     assert converted.headers["content-type"] == content_type
     assert int(converted.headers["content-length"]) == len(converted.content)
@@ -532,15 +532,15 @@ def test_job_audio_format_conversion(
         seconds = _wav_samples(converted.content).size / 24_000
     assert seconds == pytest.approx(api.engine.expected_seconds(text), abs=0.15)
     part = api.client.get(
-        f"{job['urls']['audio']}?format={fmt}", headers={**api.alice, "Range": "bytes=0-9"}
+        f"{job['urls']['audio']}&format={fmt}", headers={**api.alice, "Range": "bytes=0-9"}
     )
     assert part.status_code == 206 and part.content == converted.content[:10]
     size = len(converted.content)
     past_end = api.client.get(
-        f"{job['urls']['audio']}?format={fmt}", headers={**api.alice, "Range": f"bytes={size}-"}
+        f"{job['urls']['audio']}&format={fmt}", headers={**api.alice, "Range": f"bytes={size}-"}
     )
     assert_error(past_end, 416, "range_not_satisfiable")
-    bad = api.client.get(f"{job['urls']['audio']}?format=midi", headers=api.alice)
+    bad = api.client.get(f"{job['urls']['audio']}&format=midi", headers=api.alice)
     assert_error(bad, 400, "unsupported_format")
     assert list(scratch.iterdir()) == []  # conversions leave no temp files behind
 
@@ -580,7 +580,9 @@ def test_job_cancel_and_unfinished_audio(tmp_path: Path) -> None:
         time.sleep(0.6)
         assert engine.chunks_made <= made + 1  # stopped at the next chunk
         assert_error(client.get(f"/v1/jobs/{job['id']}/audio", headers=alice), 404)
-        assert client.delete(f"/v1/jobs/{job['id']}", headers=alice).status_code == 200
+        # a finished (here: cancelled) job is deleted by a second DELETE
+        assert client.delete(f"/v1/jobs/{job['id']}", headers=alice).status_code == 204
+        assert_error(client.get(f"/v1/jobs/{job['id']}", headers=alice), 404, "not_found")
 
 
 def test_failed_job_records_its_error(tmp_path: Path) -> None:
@@ -598,8 +600,9 @@ def test_failed_job_records_its_error(tmp_path: Path) -> None:
         done = api.wait_for_job(job["id"])
         assert done["status"] == "failed"
         assert done["error"] == {"code": "refused", "message": "The engine refused."}
-        finished = client.delete(f"/v1/jobs/{job['id']}", headers=alice)
-        assert_error(finished, 409, "conflict")
+        assert client.delete(f"/v1/jobs/{job['id']}", headers=alice).status_code == 204
+        listed = client.get("/v1/jobs", headers=alice).json()
+        assert listed == {"jobs": []}
 
 
 # -- streaming speech -------------------------------------------------------------------------

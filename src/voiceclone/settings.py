@@ -192,6 +192,9 @@ class Settings(BaseSettings):
         "", description="The key before a rotation: its links stay valid for one link TTL."
     )
     link_ttl_seconds: int = Field(24 * 3600, gt=0, description="How long a signed link works.")
+    session_ttl_seconds: int = Field(
+        12 * 3600, gt=0, description="How long a browser stays signed in."
+    )
 
     @model_validator(mode="after")
     def _default_locations(self) -> Settings:

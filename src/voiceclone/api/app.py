@@ -19,6 +19,7 @@ from voiceclone.api.routes import (
     jobs,
     legacy,
     openai,
+    session,
     speech,
     voices,
     watermark,
@@ -29,6 +30,7 @@ from voiceclone.jobs import open_queue
 from voiceclone.safety.consent import warn_if_consent_off
 from voiceclone.safety.marks import warn_if_unmarked
 from voiceclone.services.keys import any_api_key_exists
+from voiceclone.services.links import LinkSigner
 from voiceclone.services.quotas import Quotas
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
@@ -73,7 +75,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = chosen
     install_error_handlers(app)
-    routers = (health, legacy, voices, consent, jobs, speech, openai, watermark, admin)
+    routers = (
+        health,
+        session,
+        legacy,
+        voices,
+        consent,
+        jobs,
+        speech,
+        openai,
+        watermark,
+        admin,
+    )
     for module in routers:
         app.include_router(module.router)
     return app
@@ -87,6 +100,7 @@ def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
     app.state.session_factory = factory
     app.state.store = open_store(settings.storage_url, settings)
     app.state.quotas = Quotas(settings, factory)
+    app.state.links = LinkSigner(settings)
     app.state.engine = engine or load_engine(settings.engine)
     warm_up = getattr(app.state.engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup

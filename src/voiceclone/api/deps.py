@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,11 +16,21 @@ from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, Unauthorized
 from voiceclone.jobs.base import JobQueue
 from voiceclone.services.keys import Caller, authenticate
+from voiceclone.services.links import LinkSigner
 from voiceclone.services.quotas import Quotas
+from voiceclone.services.sessions import current_session
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `voiceclone keys create`.")
+
+SESSION_COOKIE = "voiceclone_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MISSING_CREDENTIALS = (
+    "Missing API key: send 'Authorization: Bearer <key>' "
+    "(create one with 'voiceclone keys create --owner NAME')."
+)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -59,21 +70,23 @@ async def get_quotas(request: Request) -> Quotas:
     return request.app.state.quotas
 
 
+async def get_links(request: Request) -> LinkSigner:
+    return request.app.state.links
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StoreDep = Annotated[ObjectStore, Depends(get_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 QueueDep = Annotated[JobQueue, Depends(get_queue)]
 QuotasDep = Annotated[Quotas, Depends(get_quotas)]
+LinksDep = Annotated[LinkSigner, Depends(get_links)]
 
 
 def caller_for_token(factory: sessionmaker[Session], token: str | None) -> Caller:
     """The holder of API key ``token``; :class:`Unauthorized` if missing, unknown or revoked."""
     if not token:
-        raise Unauthorized(
-            "Missing API key: send 'Authorization: Bearer <key>' "
-            "(create one with 'voiceclone keys create --owner NAME')."
-        )
+        raise Unauthorized(MISSING_CREDENTIALS)
     with factory() as session:
         caller = authenticate(session, token)
     if caller is None:
@@ -81,14 +94,45 @@ def caller_for_token(factory: sessionmaker[Session], token: str | None) -> Calle
     return caller
 
 
+def caller_for_cookie(
+    factory: sessionmaker[Session], cookie: str, method: str, csrf: str | None
+) -> Caller:
+    """The signed-in browser's caller. A state-changing method must echo the session's
+    CSRF token in ``X-CSRF-Token`` (403 otherwise)."""
+    with factory() as session:
+        info = current_session(session, cookie)
+    if method not in SAFE_METHODS and not (csrf and secrets.compare_digest(csrf, info.csrf_token)):
+        raise Forbidden(
+            "Missing or wrong X-CSRF-Token header: send the token GET /v1/session returns.",
+            code="csrf_failed",
+        )
+    return info.caller
+
+
+def authenticated_caller(request: Request, factory: sessionmaker[Session]) -> Caller | None:
+    """The caller by ``Authorization: Bearer`` or the session cookie; None if neither."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return caller_for_token(factory, credentials.strip())
+    if scheme:
+        raise Unauthorized("Send the API key as 'Authorization: Bearer <key>'.")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return caller_for_cookie(factory, cookie, request.method, request.headers.get(CSRF_HEADER))
+    return None
+
+
 def current_caller(
+    request: Request,
     factory: Annotated[sessionmaker[Session], Depends(get_session_factory)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     quotas: QuotasDep,
 ) -> Caller:
-    """The authenticated caller (``Authorization: Bearer <key>``, else 401), counted
-    against the key's requests per minute (429 past it)."""
-    caller = caller_for_token(factory, credentials.credentials if credentials else None)
+    """The authenticated caller (an API key as ``Authorization: Bearer``, or the browser's
+    session cookie), else 401; counted against the key's requests per minute."""
+    caller = authenticated_caller(request, factory)
+    if caller is None:
+        raise Unauthorized(MISSING_CREDENTIALS)
     quotas.count_request(caller)
     return caller
 
@@ -111,6 +155,32 @@ def current_admin(caller: CallerDep) -> Caller:
 
 
 AdminDep = Annotated[Caller, Depends(current_admin)]
+
+
+def link_or_caller(object_of: Callable[[Request], str]) -> Callable[..., Caller]:
+    """A dependency for routes that serve audio: a signed link (``owner``, ``exp``, ``sig``
+    in the query) opens the object ``object_of(request)`` names with no header at all;
+    otherwise the caller must authenticate as usual."""
+
+    def dependency(
+        request: Request,
+        factory: Annotated[sessionmaker[Session], Depends(get_session_factory)],
+        quotas: QuotasDep,
+        links: LinksDep,
+    ) -> Caller:
+        caller = authenticated_caller(request, factory)
+        if caller is None:
+            query = request.query_params
+            if "sig" not in query:
+                raise Unauthorized(MISSING_CREDENTIALS)
+            owner = links.verify(
+                object_of(request), query.get("owner", ""), query.get("exp", ""), query["sig"]
+            )
+            caller = Caller(owner=owner, key_id=f"link:{owner}")
+        quotas.count_request(caller)
+        return caller
+
+    return dependency
 
 
 async def upload_form(

@@ -67,13 +67,15 @@ def object_response(
     size: int,
     media_type: str,
     filename: str | None = None,
+    download: bool = False,
 ) -> Response:
-    """Serve a stored object, streamed from the store in pieces (never loaded whole)."""
+    """Serve a stored object, streamed from the store in pieces (never loaded whole).
+    ``download``: ask the browser to save it rather than play it."""
 
     def read(start: int, end: int) -> Iterator[bytes]:
         return store.iter_range(key, start, end)
 
-    return ranged_response(request, size, read, media_type, filename)
+    return ranged_response(request, size, read, media_type, filename, download=download)
 
 
 def file_response(
@@ -82,6 +84,7 @@ def file_response(
     media_type: str,
     filename: str | None = None,
     cleanup: Callable[[], None] | None = None,
+    download: bool = False,
 ) -> Response:
     """Serve a local file like :func:`object_response`; ``cleanup`` runs afterwards."""
 
@@ -95,7 +98,9 @@ def file_response(
 
     size = path.stat().st_size
     background = BackgroundTask(cleanup) if cleanup is not None else None
-    return ranged_response(request, size, read, media_type, filename, cleanup, background)
+    return ranged_response(
+        request, size, read, media_type, filename, cleanup, background, download=download
+    )
 
 
 def ranged_response(
@@ -106,6 +111,8 @@ def ranged_response(
     filename: str | None = None,
     on_close: Callable[[], None] | None = None,
     background: BackgroundTask | None = None,
+    *,
+    download: bool = False,
 ) -> Response:
     """``Accept-Ranges: bytes``; a single-range ``Range`` request gets 206 with
     ``Content-Range``, one past the end 416. ``read(start, end)`` yields bytes [start, end)."""
@@ -117,7 +124,8 @@ def ranged_response(
         return error_response(416, error.code, error.message, {"Content-Range": f"bytes */{size}"})
     headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=0"}
     if filename:
-        headers["Content-Disposition"] = f'inline; filename="{filename}"'
+        disposition = "attachment" if download else "inline"
+        headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     if byte_range is None:
         start, end, status = 0, size, 200
     else:

@@ -42,11 +42,13 @@ class VoiceOut(BaseModel):
     method: str
     sample_seconds: float
     samples: list[str] = Field(description="Storage keys of the uploaded recordings.")
+    sample_urls: list[str] = Field(description="Signed links that play the recordings.")
+    preview_url: str = Field(description="A signed link that speaks a short preview.")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, info: VoiceInfo) -> VoiceOut:
+    def of(cls, info: VoiceInfo, sample_urls: list[str], preview_url: str) -> VoiceOut:
         return cls(
             id=info.id,
             name=info.name,
@@ -54,6 +56,8 @@ class VoiceOut(BaseModel):
             method=info.method,
             sample_seconds=info.sample_seconds,
             samples=list(info.sample_keys),
+            sample_urls=sample_urls,
+            preview_url=preview_url,
             created_at=info.created_at,
             updated_at=info.updated_at,
         )
@@ -139,6 +143,10 @@ class JobOut(BaseModel):
         )
 
 
+class JobList(BaseModel):
+    jobs: list[JobOut]
+
+
 # -- streaming speech -----------------------------------------------------------------------
 
 
@@ -160,7 +168,8 @@ class LegacyUploadOut(BaseModel):
     message: str
     user_id: str
     blob: str
-    url: str
+    gcs_url: str = Field(description="The sample's storage URL (gs://… on GCS, s3://…, file://…).")
+    url: str = Field(description="A signed link that plays the sample.")
     voice_id: str
 
 
@@ -178,9 +187,16 @@ class LegacySynthesizeOut(BaseModel):
     job: str
     status: str
     result_blob: str
-    result_url: str
-    result_gs_url: str = Field(description="The original API's name for result_url.")
-    proxy_stream_url: str
+    result_url: str = Field(description="A signed link to the job's audio.")
+    result_gs_url: str = Field(
+        description=(
+            "The result's storage URL (gs://… on GCS, s3://…); with local storage, a signed "
+            "link like result_url."
+        )
+    )
+    proxy_stream_url: str = Field(
+        description="A signed path, /results/stream?blob=…: BASE_URL + this plays it."
+    )
     job_url: str
 
 
@@ -387,3 +403,17 @@ class ConsentPolicy(BaseModel):
     mode: Literal["attest", "spoken", "off"]
     statement_version: str | None = None
     statement: str | None = Field(None, description="What consent=true confirms (attest).")
+
+
+# -- web session ----------------------------------------------------------------------------
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    api_key: str = Field(min_length=1, max_length=200, description="An API key (vc_...).")
+
+
+class SessionOut(BaseModel):
+    owner: str
+    csrf_token: str = Field(description="Send it as X-CSRF-Token on every state change.")
+    expires_at: datetime

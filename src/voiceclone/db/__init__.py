@@ -12,6 +12,7 @@ from voiceclone.db.models import (
     Job,
     JobStatus,
     Voice,
+    WebSession,
     utcnow,
 )
 from voiceclone.db.session import make_engine, make_session_factory, rows_changed, session_scope
@@ -26,6 +27,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Voice",
+    "WebSession",
     "current_revision",
     "head_revision",
     "make_engine",

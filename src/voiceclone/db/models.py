@@ -164,3 +164,18 @@ class AuditEvent(Base):
     actor_key_id: Mapped[uuid.UUID | None]
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WebSession(Base):
+    """A browser's sign-in: an HttpOnly cookie holding a token stored here only hashed."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    owner: Mapped[str] = mapped_column(String(OWNER_CHARS))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

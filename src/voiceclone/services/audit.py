@@ -35,14 +35,22 @@ def record(
     target: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Add an event to the session (the caller commits it with the change it describes)."""
+    """Add an event to the session (the caller commits it with the change it describes).
+    An actor that is not a key (a signed link) is kept in the detail."""
+    detail = dict(detail or {})
+    key_id = None
+    if actor_key_id:
+        try:
+            key_id = uuid.UUID(actor_key_id)
+        except ValueError:
+            detail["actor"] = actor_key_id
     session.add(
         AuditEvent(
             action=action,
             owner=owner,
-            actor_key_id=uuid.UUID(actor_key_id) if actor_key_id else None,
+            actor_key_id=key_id,
             target=target[:MAX_TARGET_CHARS] if target else None,
-            detail=detail or {},
+            detail=detail,
         )
     )
 

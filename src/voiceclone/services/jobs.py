@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from voiceclone.audio.encode import output_format
@@ -124,6 +124,28 @@ def _validated_request(text: str, language: str | None, fmt: str, speed: float) 
 
 def get_job(session: Session, owner: str, job_id: str) -> JobInfo:
     return job_info(_owned_job(session, owner, job_id))
+
+
+def list_jobs(
+    session: Session, owner: str, limit: int = 50, before: datetime | None = None
+) -> list[JobInfo]:
+    """The owner's jobs, newest first (``before``: only older ones, for paging)."""
+    query = select(Job).where(Job.owner == owner).order_by(Job.created_at.desc()).limit(limit)
+    if before is not None:
+        query = query.where(Job.created_at < before)
+    return [job_info(job) for job in session.scalars(query)]
+
+
+def delete_job(session: Session, store: ObjectStore, owner: str, job_id: str) -> None:
+    """Remove a finished job and its audio; Conflict while it is queued or running."""
+    job = _owned_job(session, owner, job_id)
+    if job.status in UNFINISHED_STATUSES:
+        raise Conflict(f"Job {job_id} is {job.status}; cancel it first.", code="not_finished")
+    result = job.result_key
+    session.delete(job)
+    session.commit()
+    if result:
+        store.delete(result)
 
 
 def cancel_job(session: Session, owner: str, job_id: str) -> JobInfo:

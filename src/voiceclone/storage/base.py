@@ -50,3 +50,8 @@ class ObjectStore(Protocol):
     def list_keys(self, prefix: str) -> list[str]:
         """Keys under ``prefix`` (whole path segments), sorted."""
         ...
+
+    def url_for(self, key: str) -> str:
+        """Where the object lives, as its storage's own URL: ``file:///…``, ``s3://…``,
+        ``gs://…`` (for operators and tools; it is not a link that plays)."""
+        ...

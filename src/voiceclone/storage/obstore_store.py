@@ -52,6 +52,9 @@ class ObstoreStore:
     def __repr__(self) -> str:
         return f"ObstoreStore({self.description or self._store!r})"
 
+    def url_for(self, key: str) -> str:
+        return f"{self.description.rstrip('/')}/{key}"
+
     def _attributes(self, content_type: str | None) -> dict[str, str] | None:
         if content_type and self._supports_content_type:
             return {"Content-Type": content_type}

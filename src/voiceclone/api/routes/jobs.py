@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from voiceclone.api.deps import (
     CallerDep,
     EngineDep,
+    LinksDep,
     OwnerDep,
     QueueDep,
     QuotasDep,
     SessionDep,
     StoreDep,
+    link_or_caller,
 )
 from voiceclone.api.responses import file_response, object_response
-from voiceclone.api.schemas import ERROR_RESPONSES, JobCreate, JobOut, JobUrls
+from voiceclone.api.schemas import ERROR_RESPONSES, JobCreate, JobList, JobOut, JobUrls
+from voiceclone.api.urls import job_audio_url
 from voiceclone.audio.encode import output_format
 from voiceclone.safety.marks import job_subject, provenance_tags
 from voiceclone.services import jobs
 from voiceclone.services.jobs import JobInfo
+from voiceclone.services.keys import Caller
+from voiceclone.services.links import LinkSigner, job_audio_object
 from voiceclone.services.transcode import convert_object
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
 
-def job_urls(request: Request, job_id: str) -> JobUrls:
+def job_urls(request: Request, links: LinkSigner, info: JobInfo) -> JobUrls:
+    """The job's status URL, and a fresh signed link to its audio."""
     return JobUrls(
-        job=str(request.url_for("get_job", job_id=job_id)),
-        audio=str(request.url_for("get_job_audio", job_id=job_id)),
+        job=str(request.url_for("get_job", job_id=info.id)),
+        audio=job_audio_url(request, links, info.owner, info.id),
     )
 
 
-def job_out(request: Request, info: JobInfo) -> JobOut:
-    return JobOut.of(info, job_urls(request, info.id))
+def job_out(request: Request, links: LinkSigner, info: JobInfo) -> JobOut:
+    return JobOut.of(info, job_urls(request, links, info))
 
 
 @router.post("", status_code=202, response_model=JobOut, summary="Queue a synthesis job")
@@ -46,6 +55,7 @@ def create_job(
     engine: EngineDep,
     queue: QueueDep,
     quotas: QuotasDep,
+    links: LinksDep,
 ) -> JobOut:
     info = jobs.submit_job(
         session,
@@ -59,43 +69,83 @@ def create_job(
         body.speed,
         admit=lambda: quotas.spend_chars(caller, len(body.text)),
     )
-    out = job_out(request, info)
+    out = job_out(request, links, info)
     response.headers["Location"] = out.urls.job
     return out
 
 
+@router.get("", response_model=JobList, summary="Your jobs, newest first")
+def list_jobs(
+    request: Request,
+    owner: OwnerDep,
+    session: SessionDep,
+    links: LinksDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[datetime | None, Query(description="Only jobs created before this.")] = None,
+) -> JobList:
+    found = jobs.list_jobs(session, owner, limit, before)
+    return JobList(jobs=[job_out(request, links, info) for info in found])
+
+
 @router.get("/{job_id}", response_model=JobOut, summary="Status, progress and result of a job")
-def get_job(request: Request, job_id: str, owner: OwnerDep, session: SessionDep) -> JobOut:
-    return job_out(request, jobs.get_job(session, owner, job_id))
+def get_job(
+    request: Request, job_id: str, owner: OwnerDep, session: SessionDep, links: LinksDep
+) -> JobOut:
+    return job_out(request, links, jobs.get_job(session, owner, job_id))
 
 
-@router.delete("/{job_id}", response_model=JobOut, summary="Cancel a queued or running job")
-def cancel_job(request: Request, job_id: str, owner: OwnerDep, session: SessionDep) -> JobOut:
-    return job_out(request, jobs.cancel_job(session, owner, job_id))
-
-
-@router.get(
-    "/{job_id}/audio",
-    response_class=StreamingResponse,
-    summary="The job's audio (HTTP Range supported; ?format= converts)",
-    responses={206: {"description": "Partial content (Range)."}},
+@router.delete(
+    "/{job_id}",
+    response_model=JobOut,
+    summary="Cancel a queued or running job; delete a finished one and its audio",
+    responses={204: {"description": "The finished job and its audio were deleted."}},
 )
-def get_job_audio(
+def delete_job(
     request: Request,
     job_id: str,
     owner: OwnerDep,
     session: SessionDep,
     store: StoreDep,
+    links: LinksDep,
+) -> Response | JobOut:
+    info = jobs.get_job(session, owner, job_id)
+    if info.finished:
+        jobs.delete_job(session, store, owner, job_id)
+        return Response(status_code=204)
+    return job_out(request, links, jobs.cancel_job(session, owner, job_id))
+
+
+def _job_audio_object(request: Request) -> str:
+    return job_audio_object(request.path_params["job_id"])
+
+
+JobAudioCaller = Annotated[Caller, Depends(link_or_caller(_job_audio_object))]
+
+
+@router.get(
+    "/{job_id}/audio",
+    response_class=StreamingResponse,
+    summary="The job's audio (HTTP Range supported; ?format= converts; signed links play)",
+    responses={206: {"description": "Partial content (Range)."}},
+)
+def get_job_audio(
+    request: Request,
+    job_id: str,
+    caller: JobAudioCaller,
+    session: SessionDep,
+    store: StoreDep,
     engine: EngineDep,
     format: str | None = None,
+    download: Annotated[bool, Query(description="Save as a file instead of playing.")] = False,
 ) -> Response:
+    owner = caller.owner
     target = output_format(format).name if format else None
     info = jobs.get_job(session, owner, job_id)
     result = jobs.job_result(session, store, owner, job_id)
     filename = f"{job_id}.{output_format(info.format).extension}"
     if target is None or target == info.format:
         return object_response(
-            request, store, result.key, result.size, result.content_type, filename
+            request, store, result.key, result.size, result.content_type, filename, download
         )
     converted = convert_object(
         store,
@@ -111,4 +161,5 @@ def get_job_audio(
         converted.content_type,
         filename=f"{job_id}.{converted.extension}",
         cleanup=converted.cleanup,
+        download=download,
     )

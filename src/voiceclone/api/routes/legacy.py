@@ -1,25 +1,31 @@
 """The original routes, same shapes, now behind an API key:
-``POST /upload-voice``, ``POST /synthesize``, ``GET /results/stream?blob=``."""
+``POST /upload-voice``, ``POST /synthesize``, ``GET /results/stream?blob=``.
+
+``proxy_stream_url`` is a signed *path* (``BASE_URL + proxy_stream_url`` plays anywhere, as
+in the original documentation); ``gcs_url`` and ``result_gs_url`` name the object in its
+storage (``gs://…`` on GCS) — except that a local store's result is given as a signed link,
+since a ``file://`` URL plays nowhere but on the server.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from voiceclone.api.deps import (
     CallerDep,
     EngineDep,
-    OwnerDep,
+    LinksDep,
     QueueDep,
     QuotasDep,
     SessionDep,
     SettingsDep,
     StoreDep,
     UploadDep,
+    link_or_caller,
 )
 from voiceclone.api.responses import media_type_for, object_response
 from voiceclone.api.schemas import (
@@ -29,11 +35,16 @@ from voiceclone.api.schemas import (
     LegacyUploadOut,
 )
 from voiceclone.api.uploads import CONSENT_FIELDS, consent_claim, multipart_doc, require_files
+from voiceclone.api.urls import job_audio_url, stream_path, stream_url
 from voiceclone.errors import Forbidden
 from voiceclone.services import jobs, voices
-from voiceclone.storage.keys import checked_key
+from voiceclone.services.keys import Caller
+from voiceclone.storage.keys import KeyKind, checked_key
 
 router = APIRouter(tags=["original routes"], responses=ERROR_RESPONSES)
+
+#: What ``?blob=`` may name: a result, an uploaded sample or a consent recording.
+STREAMABLE_KINDS: tuple[KeyKind, ...] = ("voices", "consent")
 
 
 def _check_user(user_id: str | None, owner: str) -> None:
@@ -45,8 +56,8 @@ def _check_user(user_id: str | None, owner: str) -> None:
         )
 
 
-def _stream_url(request: Request, blob: str) -> str:
-    return f"{request.url_for('stream_result')}?blob={quote(blob, safe='/')}"
+def _is_local(url: str) -> bool:
+    return url.startswith(("file:", "memory:"))
 
 
 @router.post(
@@ -66,6 +77,7 @@ def upload_voice(
     engine: EngineDep,
     quotas: QuotasDep,
     settings: SettingsDep,
+    links: LinksDep,
 ) -> LegacyUploadOut:
     owner = caller.owner
     _check_user(form.value("user_id"), owner)
@@ -89,7 +101,8 @@ def upload_voice(
         message="Voice uploaded.",
         user_id=owner,
         blob=blob,
-        url=_stream_url(request, blob),
+        gcs_url=store.url_for(blob),
+        url=stream_url(request, links, owner, blob),
         voice_id=info.id,
     )
 
@@ -108,6 +121,8 @@ def synthesize(
     engine: EngineDep,
     queue: QueueDep,
     quotas: QuotasDep,
+    store: StoreDep,
+    links: LinksDep,
 ) -> LegacySynthesizeOut:
     _check_user(body.user_id, caller.owner)
     info = jobs.submit_job(
@@ -123,34 +138,49 @@ def synthesize(
         admit=lambda: quotas.spend_chars(caller, len(body.text)),
     )
     assert info.result_key is not None
-    result_url = str(request.url_for("get_job_audio", job_id=info.id))
+    result_url = job_audio_url(request, links, caller.owner, info.id)
+    storage_url = store.url_for(info.result_key)
     return LegacySynthesizeOut(
         message="Synthesis queued.",
         job=info.id,
         status=info.status,
         result_blob=info.result_key,
         result_url=result_url,
-        result_gs_url=result_url,
-        proxy_stream_url=_stream_url(request, info.result_key),
+        result_gs_url=result_url if _is_local(storage_url) else storage_url,
+        proxy_stream_url=stream_path(request, links, caller.owner, info.result_key),
         job_url=str(request.url_for("get_job", job_id=info.id)),
     )
+
+
+def _blob_of(request: Request) -> str:
+    return request.query_params.get("blob", "")
+
+
+StreamCaller = Annotated[Caller, Depends(link_or_caller(_blob_of))]
 
 
 @router.get(
     "/results/stream",
     name="stream_result",
     response_class=StreamingResponse,
-    summary="Stream one of your stored objects (HTTP Range supported)",
+    summary="Stream one of your stored objects (HTTP Range supported; signed links play as is)",
 )
 def stream_result(
     request: Request,
-    owner: OwnerDep,
+    caller: StreamCaller,
     store: StoreDep,
-    blob: Annotated[str, Query(description="results/{owner}/… or voices/{owner}/…")],
+    blob: Annotated[str, Query(description="results/{owner}/…, voices/{owner}/… or consent/…")],
+    download: Annotated[bool, Query(description="Save as a file instead of playing.")] = False,
 ) -> StreamingResponse:
-    kind = next((k for k in ("voices", "consent") if blob.startswith(f"{k}/")), "results")
-    key = checked_key(owner, blob, kind)
+    kind = next((k for k in STREAMABLE_KINDS if blob.startswith(f"{k}/")), "results")
+    key = checked_key(caller.owner, blob, kind)
     size = store.size(key)
     return object_response(
-        request, store, key, size, media_type_for(key), filename=key.rsplit("/", 1)[-1]
+        request,
+        store,
+        key,
+        size,
+        media_type_for(key),
+        filename=key.rsplit("/", 1)[-1],
+        download=download,
     )

@@ -3,7 +3,8 @@
 WebSocket protocol (``/v1/speech/ws``):
 
 1. Authenticate with ``Authorization: Bearer <key>`` on the upgrade request, or put
-   ``"api_key"`` in the first message.
+   ``"api_key"`` in the first message, or (the web app) send the session cookie from a page
+   of this server.
 2. The client sends a JSON config: ``{"voice": ..., "language": ..., "format": "pcm",
    "speed": 1.0}`` (only ``voice`` is required; ``format`` defaults to ``pcm``, s16le mono at
    the rate given in the reply). The server answers ``{"type": "ready", "format",
@@ -29,6 +30,7 @@ import logging
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
@@ -36,11 +38,20 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
 
-from voiceclone.api.deps import CallerDep, EngineDep, QuotasDep, SessionDep, caller_for_token
+from voiceclone.api.deps import (
+    SESSION_COOKIE,
+    CallerDep,
+    EngineDep,
+    QuotasDep,
+    SessionDep,
+    caller_for_cookie,
+    caller_for_token,
+)
 from voiceclone.api.responses import audio_stream_response
 from voiceclone.api.schemas import ERROR_RESPONSES, SpeechCreate
 from voiceclone.engines.base import Engine
-from voiceclone.errors import InvalidRequest, InvalidText, Unauthorized, VoiceCloneError
+from voiceclone.errors import Forbidden, InvalidRequest, InvalidText, Unauthorized, VoiceCloneError
+from voiceclone.services.keys import Caller
 from voiceclone.services.quotas import Quotas
 from voiceclone.services.streaming import (
     TextFeed,
@@ -102,11 +113,7 @@ async def speech_ws(websocket: WebSocket) -> None:
     quotas: Quotas = websocket.app.state.quotas
     try:
         config = await _receive_json(websocket)
-        caller = await run_in_threadpool(
-            caller_for_token,
-            websocket.app.state.session_factory,
-            _token(websocket, config),
-        )
+        caller = await run_in_threadpool(_caller, websocket, config)
         await run_in_threadpool(quotas.count_request, caller)
         engine: Engine = websocket.app.state.engine
         voice = await run_in_threadpool(_voice_for, websocket, engine, caller.owner, config)
@@ -114,7 +121,8 @@ async def speech_ws(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     except VoiceCloneError as error:
-        code = WS_POLICY_VIOLATION if isinstance(error, Unauthorized) else WS_INVALID_DATA
+        denied = isinstance(error, Unauthorized | Forbidden)
+        code = WS_POLICY_VIOLATION if denied else WS_INVALID_DATA
         await _close_with_error(websocket, error.code, error.message, code)
         return
     try:
@@ -135,6 +143,20 @@ async def _serve(
         }
     )
     await _run_session(websocket, engine, voice, charge)
+
+
+def _caller(websocket: WebSocket, config: dict[str, Any]) -> Caller:
+    """An API key (header or first message) or, from the web app, the session cookie; a
+    cookie only counts from a page of this same server (the Origin is checked)."""
+    factory = websocket.app.state.session_factory
+    token = _token(websocket, config)
+    cookie = websocket.cookies.get(SESSION_COOKIE)
+    if token or not cookie:
+        return caller_for_token(factory, token)
+    origin = websocket.headers.get("origin")
+    if origin and urlsplit(origin).netloc != websocket.headers.get("host"):
+        raise Forbidden("This socket was opened from another site.", code="csrf_failed")
+    return caller_for_cookie(factory, cookie, "GET", None)
 
 
 def _token(websocket: WebSocket, config: dict[str, Any]) -> str | None:

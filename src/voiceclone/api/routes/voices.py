@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
 from voiceclone.api.deps import (
     CallerDep,
     EngineDep,
+    LinksDep,
     OwnerDep,
     QuotasDep,
     SessionDep,
     SettingsDep,
     StoreDep,
     UploadDep,
+    link_or_caller,
 )
 from voiceclone.api.responses import audio_stream_response
 from voiceclone.api.schemas import ERROR_RESPONSES, ConsentOut, VoiceList, VoiceOut, VoiceRename
 from voiceclone.api.uploads import CONSENT_FIELDS, consent_claim, multipart_doc, require_files
+from voiceclone.api.urls import preview_url, stream_url
 from voiceclone.services import voices
+from voiceclone.services.keys import Caller
+from voiceclone.services.links import LinkSigner, preview_object
 from voiceclone.services.streaming import plan_preview
+from voiceclone.services.voices import VoiceInfo
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"], responses=ERROR_RESPONSES)
+
+
+def voice_out(request: Request, links: LinkSigner, info: VoiceInfo) -> VoiceOut:
+    """The voice with fresh signed links to its samples and its preview."""
+    samples = [stream_url(request, links, info.owner, key) for key in info.sample_keys]
+    return VoiceOut.of(info, samples, preview_url(request, links, info.owner, info.id))
 
 
 @router.post(
@@ -46,6 +60,8 @@ def create_voice(
     engine: EngineDep,
     quotas: QuotasDep,
     settings: SettingsDep,
+    links: LinksDep,
+    request: Request,
 ) -> VoiceOut:
     uploads = require_files(form, "files", "file")
     quotas.check_voices(session, caller)
@@ -61,24 +77,35 @@ def create_voice(
         actor_key_id=caller.key_id,
         settings=settings,
     )
-    return VoiceOut.of(info)
+    return voice_out(request, links, info)
 
 
 @router.get("", response_model=VoiceList, summary="Your voices, newest first")
-def list_voices(owner: OwnerDep, session: SessionDep) -> VoiceList:
-    return VoiceList(voices=[VoiceOut.of(info) for info in voices.list_voices(session, owner)])
+def list_voices(
+    request: Request, owner: OwnerDep, session: SessionDep, links: LinksDep
+) -> VoiceList:
+    return VoiceList(
+        voices=[voice_out(request, links, info) for info in voices.list_voices(session, owner)]
+    )
 
 
 @router.get("/{voice_id}", response_model=VoiceOut, summary="One of your voices")
-def get_voice(voice_id: str, owner: OwnerDep, session: SessionDep) -> VoiceOut:
-    return VoiceOut.of(voices.get_voice(session, owner, voice_id))
+def get_voice(
+    request: Request, voice_id: str, owner: OwnerDep, session: SessionDep, links: LinksDep
+) -> VoiceOut:
+    return voice_out(request, links, voices.get_voice(session, owner, voice_id))
 
 
 @router.patch("/{voice_id}", response_model=VoiceOut, summary="Rename a voice")
 def rename_voice(
-    voice_id: str, body: VoiceRename, owner: OwnerDep, session: SessionDep
+    request: Request,
+    voice_id: str,
+    body: VoiceRename,
+    owner: OwnerDep,
+    session: SessionDep,
+    links: LinksDep,
 ) -> VoiceOut:
-    return VoiceOut.of(voices.rename_voice(session, owner, voice_id, body.name))
+    return voice_out(request, links, voices.rename_voice(session, owner, voice_id, body.name))
 
 
 @router.delete(
@@ -100,6 +127,13 @@ def voice_consent(voice_id: str, owner: OwnerDep, session: SessionDep) -> Consen
     return ConsentOut.of(voices.consent_evidence(session, owner, voice_id))
 
 
+def _preview_object(request: Request) -> str:
+    return preview_object(request.path_params["voice_id"])
+
+
+PreviewCaller = Annotated[Caller, Depends(link_or_caller(_preview_object))]
+
+
 @router.get(
     "/{voice_id}/preview",
     response_class=StreamingResponse,
@@ -108,7 +142,7 @@ def voice_consent(voice_id: str, owner: OwnerDep, session: SessionDep) -> Consen
 def preview_voice(
     request: Request,
     voice_id: str,
-    caller: CallerDep,
+    caller: PreviewCaller,
     session: SessionDep,
     engine: EngineDep,
     quotas: QuotasDep,
