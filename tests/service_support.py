@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
@@ -102,3 +109,81 @@ def create_bucket(endpoint: str) -> str:
     name = f"voiceclone-{secrets.token_hex(4)}"
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=name)
     return name
+
+
+STARTUP_SECONDS = 120
+E2E_UPLOAD_LIMIT = 3_000_000
+
+
+@dataclass
+class Server:
+    """A ``voiceclone serve`` process on a free loopback port."""
+
+    root: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            **self.extra_env,
+            "VOICECLONE_DATABASE_URL": f"sqlite:///{self.root / 'voiceclone.db'}",
+            "VOICECLONE_STORAGE_URL": (self.root / "objects").as_uri(),
+            "VOICECLONE_MAX_UPLOAD_BYTES": str(E2E_UPLOAD_LIMIT),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def create_key(self, owner: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "voiceclone.cli", "keys", "create", "--owner", owner],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        token = result.stdout.strip().splitlines()[-1]
+        assert token.startswith("vc_"), result
+        return token
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "voiceclone.cli", "serve", "--port", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"server exited:\n{self.log.read_text()}"
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server not ready in {STARTUP_SECONDS} s:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers run, as in a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()

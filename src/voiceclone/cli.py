@@ -30,6 +30,8 @@ watermark_app = typer.Typer(help="The synthetic-speech watermark.", no_args_is_h
 app.add_typer(watermark_app, name="watermark")
 consent_app = typer.Typer(help="Spoken consent for cloning.", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
+signing_app = typer.Typer(help="The key that signs audio links.", no_args_is_help=True)
+app.add_typer(signing_app, name="signing-key")
 
 console = Console(stderr=True)
 #: Tables go to standard output; piped, they are not cut to 80 columns.
@@ -263,6 +265,25 @@ def _write_speech(
             sink.write(data)
             sink.flush()
         progress.update(task, completed=max(total_chars, 1))
+
+
+@signing_app.command("rotate")
+def signing_key_rotate() -> None:
+    """Replace the generated signing key; links signed with the old one keep working for
+    one link TTL (with VOICECLONE_SIGNING_KEY set, rotate that setting instead)."""
+    from voiceclone.instance import rotate_signing_key
+    from voiceclone.settings import get_settings
+
+    settings = get_settings()
+    if settings.signing_key:
+        console.print(
+            "[red]error:[/red] VOICECLONE_SIGNING_KEY is set: put a new value there and the "
+            "old one in VOICECLONE_PREVIOUS_SIGNING_KEY."
+        )
+        raise typer.Exit(code=2)
+    rotate_signing_key(settings)
+    hours = settings.link_ttl_seconds / 3600
+    console.print(f"New signing key made; links signed before stay valid for {hours:g} h.")
 
 
 @consent_app.command("challenge")

@@ -34,6 +34,7 @@ from voiceclone.services.links import LinkSigner
 from voiceclone.services.quotas import Quotas
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
+from voiceclone.web import router as web
 
 #: Worker threads for streamed response bodies (speech chunks, stored objects), apart from
 #: the shared pool that runs the other routes, so long syntheses never starve quick routes.
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     for module in routers:
         app.include_router(module.router)
+    app.include_router(web.router)
     return app
 
 
