@@ -129,7 +129,27 @@ def s3_store(s3_endpoint: str) -> ObjectStore:
     return open_store(f"s3://{create_bucket(s3_endpoint)}", settings=settings)
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(scope="session")
+def gcs_endpoint() -> Iterator[str]:
+    from service_support import gcs_emulator
+
+    with gcs_emulator() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def gcs_store(gcs_endpoint: str) -> ObjectStore:
+    """A fresh bucket on the local GCS emulator."""
+    from service_support import create_gcs_bucket
+
+    from voiceclone.settings import Settings
+    from voiceclone.storage import open_store
+
+    settings = Settings(gcs_endpoint=gcs_endpoint)
+    return open_store(f"gs://{create_gcs_bucket(gcs_endpoint)}/prefix", settings=settings)
+
+
+@pytest.fixture(params=["local", "s3", "gcs"])
 def any_store(request: pytest.FixtureRequest) -> ObjectStore:
     return request.getfixturevalue(f"{request.param}_store")
 

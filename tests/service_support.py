@@ -103,6 +103,34 @@ def moto_s3_server() -> Iterator[str]:
         server.stop()
 
 
+@contextmanager
+def gcs_emulator() -> Iterator[str]:
+    """The GCS JSON API on 127.0.0.1 (gcp-storage-emulator, in memory); yields its URL."""
+    from gcp_storage_emulator.server import create_server
+
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def create_gcs_bucket(endpoint: str) -> str:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    name = f"voiceclone-{secrets.token_hex(4)}"
+    client = storage.Client(
+        project="test",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": endpoint},
+    )
+    client.create_bucket(name)
+    return name
+
+
 def create_bucket(endpoint: str) -> str:
     import boto3
 
@@ -128,11 +156,11 @@ class Server:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            **self.extra_env,
             "VOICECLONE_DATABASE_URL": f"sqlite:///{self.root / 'voiceclone.db'}",
             "VOICECLONE_STORAGE_URL": (self.root / "objects").as_uri(),
             "VOICECLONE_MAX_UPLOAD_BYTES": str(E2E_UPLOAD_LIMIT),
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
 
     @property

@@ -135,6 +135,45 @@ def test_original_curl_flow(server: Server, keys, uploaded: dict, transcribe) ->
         assert same.status_code == 206 and same.content == result.content[:44]
 
 
+def test_original_curl_flow_on_gcs(
+    tmp_path: Path, gcs_endpoint: str, reference: Path, transcribe
+) -> None:
+    """The same flow with gs:// storage (the GCS emulator): real gs:// URLs come back."""
+    from service_support import create_gcs_bucket
+
+    bucket = create_gcs_bucket(gcs_endpoint)
+    env = {"VOICECLONE_STORAGE_URL": f"gs://{bucket}", "VOICECLONE_GCS_ENDPOINT": gcs_endpoint}
+    on_gcs = Server(tmp_path, extra_env=env)
+    on_gcs.start()
+    try:
+        alice = {"Authorization": f"Bearer {on_gcs.create_key('alice')}"}
+        with httpx.Client(base_url=on_gcs.url, headers=alice, timeout=60) as client:
+            with reference.open("rb") as wav:
+                uploaded = client.post(
+                    "/upload-voice",
+                    data={"user_id": "alice", "consent": "true"},
+                    files={"file": (reference.name, wav, "audio/wav")},
+                ).json()
+            assert uploaded["gcs_url"] == f"gs://{bucket}/{uploaded['blob']}"
+            queued = client.post(
+                "/synthesize",
+                json={
+                    "user_id": "alice",
+                    "text": "A fox ran by.",
+                    "input_voice_gcs": uploaded["blob"],
+                },
+            ).json()
+            assert queued["result_gs_url"] == f"gs://{bucket}/{queued['result_blob']}"
+            assert _wait_for_job(client, queued["job"])["status"] == "succeeded"
+        played = httpx.get(on_gcs.url + queued["proxy_stream_url"])
+        assert played.status_code == 200 and played.content[:4] == b"RIFF"
+        assert "fox" in transcribe(decode_audio(played.content, 16_000)).lower()
+        seek = httpx.get(on_gcs.url + queued["proxy_stream_url"], headers={"Range": "bytes=-100"})
+        assert seek.status_code == 206 and seek.content == played.content[-100:]
+    finally:
+        on_gcs.stop()
+
+
 def test_owner_isolation_over_http(server: Server, keys, uploaded: dict) -> None:
     blob = uploaded["blob"]
     name = blob.rsplit("/", 1)[1]

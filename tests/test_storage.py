@@ -1,5 +1,6 @@
-"""Object store: atomic writes, range reads, deletes — on the local filesystem and on S3
-(moto in server mode) — and the key check that keeps owners apart."""
+"""Object store: atomic writes, range reads, deletes — on the local filesystem, on S3 (moto
+in server mode) and on GCS (gcp-storage-emulator) — and the key check that keeps owners
+apart."""
 
 from __future__ import annotations
 
@@ -199,6 +200,15 @@ def test_s3_objects_carry_their_content_type(s3_store: ObjectStore, s3_endpoint:
     )
 
     assert head["ContentType"] == "audio/mpeg"
+
+
+def test_gcs_objects_carry_their_content_type_and_gs_urls(gcs_store: ObjectStore) -> None:
+    gcs_store.put_bytes("results/alice/a.mp3", b"ID3", content_type="audio/mpeg")
+
+    bucket = gcs_store.description.removeprefix("gs://").split("/")[0]  # type: ignore[attr-defined]
+    assert gcs_store.url_for("results/alice/a.mp3") == f"gs://{bucket}/prefix/results/alice/a.mp3"
+    blob = gcs_store._bucket.get_blob("prefix/results/alice/a.mp3")  # type: ignore[attr-defined]
+    assert blob.content_type == "audio/mpeg"
 
 
 def test_open_store_rejects_unknown_schemes() -> None:

@@ -68,12 +68,20 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = Field(30_000, description="SQLite waits this long for a lock.")
     storage_url: str = Field(
-        "", description="file:///abs/path or s3://bucket[/prefix]; default file://{home}/objects."
+        "",
+        description=(
+            "file:///abs/path, s3://bucket[/prefix] or gs://bucket[/prefix]; "
+            "default file://{home}/objects."
+        ),
     )
     s3_endpoint: str | None = Field(
         None, description="S3-compatible endpoint URL (MinIO, R2...); http:// is allowed."
     )
     s3_region: str = "us-east-1"
+    gcs_endpoint: str | None = Field(
+        None, description="A GCS emulator's URL (anonymous access); default: Google's."
+    )
+    gcs_project: str | None = Field(None, description="The GCP project; default: from credentials.")
     storage_part_bytes: int = Field(
         5 * 1024 * 1024, description="Part size of multipart uploads (S3's minimum is 5 MiB)."
     )

@@ -18,7 +18,7 @@ from obstore.store import LocalStore, MemoryStore, S3Store
 
 from voiceclone.errors import Conflict, NotFound
 from voiceclone.settings import Settings, get_settings
-from voiceclone.storage.base import DEFAULT_CHUNK_SIZE
+from voiceclone.storage.base import DEFAULT_CHUNK_SIZE, ObjectStore
 
 if TYPE_CHECKING:
     from obstore import GetOptions, ObjectMeta
@@ -141,15 +141,22 @@ class ObstoreStore:
         return sorted(meta["path"] for page in pages for meta in page)
 
 
-def open_store(url: str, settings: Settings | None = None) -> ObstoreStore:
-    """Open ``file:///abs/path``, ``s3://bucket[/prefix]`` or ``memory://``.
+def open_store(url: str, settings: Settings | None = None) -> ObjectStore:
+    """Open ``file:///abs/path``, ``s3://bucket[/prefix]``, ``gs://bucket[/prefix]`` or
+    ``memory://``.
 
     S3 endpoint and region come from settings (``VOICECLONE_S3_ENDPOINT``,
     ``VOICECLONE_S3_REGION``), credentials from the usual ``AWS_ACCESS_KEY_ID`` /
-    ``AWS_SECRET_ACCESS_KEY`` environment variables.
+    ``AWS_SECRET_ACCESS_KEY`` environment variables. GCS: see :mod:`.gcs_store`.
     """
     settings = settings or get_settings()
     parsed = urlparse(url)
+    if parsed.scheme == "gs":
+        from voiceclone.storage.gcs_store import GcsStore
+
+        if not parsed.netloc:
+            raise ValueError("GCS storage URL needs a bucket: gs://bucket[/prefix]")
+        return GcsStore(parsed.netloc, parsed.path, settings)
     store: Backend
     if parsed.scheme == "file":
         store, supports_content_type = _local_store(url, parsed.netloc, parsed.path), False
@@ -159,7 +166,8 @@ def open_store(url: str, settings: Settings | None = None) -> ObstoreStore:
         store, supports_content_type = MemoryStore(), False
     else:
         raise ValueError(
-            f"Unsupported storage URL {url!r}: use file:///absolute/path or s3://bucket[/prefix]."
+            f"Unsupported storage URL {url!r}: use file:///absolute/path, s3://bucket[/prefix] "
+            "or gs://bucket[/prefix]."
         )
     return ObstoreStore(
         store,

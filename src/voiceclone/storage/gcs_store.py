@@ -1,0 +1,149 @@
+"""Google Cloud Storage (``gs://bucket[/prefix]``) behind the same object-store interface.
+
+Writes go through the official ``google-cloud-storage`` client: an object (single or
+resumable upload) is visible only once complete. A range read is one streamed media request
+for one generation of the object, so it never mixes versions even if the object is replaced
+meanwhile. Credentials are the usual Google ones (``GOOGLE_APPLICATION_CREDENTIALS`` or the
+metadata server on GCP); ``VOICECLONE_GCS_ENDPOINT`` points at an emulator instead
+(anonymous access).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from voiceclone.errors import NotFound
+from voiceclone.settings import Settings
+from voiceclone.storage.base import DEFAULT_CHUNK_SIZE
+
+GCS_ENDPOINT = "https://storage.googleapis.com"
+_DELETE_BATCH = 100
+
+
+class GcsStore:
+    def __init__(self, bucket: str, prefix: str, settings: Settings) -> None:
+        try:
+            from google.cloud import storage
+        except ImportError as error:  # pragma: no cover - depends on the install
+            raise ValueError(
+                "gs:// storage needs the Google Cloud Storage client: "
+                "pip install 'voiceclone[gcs]'."
+            ) from error
+        self._endpoint = (settings.gcs_endpoint or GCS_ENDPOINT).rstrip("/")
+        credentials, project = _credentials(settings)
+        self._client = storage.Client(
+            project=project,
+            credentials=credentials,
+            client_options={"api_endpoint": self._endpoint},
+        )
+        self._bucket = self._client.bucket(bucket)
+        self._bucket_name = bucket
+        self._prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        self._session = _http_session(credentials)
+        self._part_bytes = settings.storage_part_bytes
+        self.description = (
+            f"gs://{bucket}{('/' + self._prefix.rstrip('/')) if self._prefix else ''}"
+        )
+
+    def __repr__(self) -> str:
+        return f"GcsStore({self.description})"
+
+    def _name(self, key: str) -> str:
+        return f"{self._prefix}{key}"
+
+    def url_for(self, key: str) -> str:
+        return f"gs://{self._bucket_name}/{self._name(key)}"
+
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        blob = self._bucket.blob(self._name(key), chunk_size=self._part_bytes)
+        blob.upload_from_filename(str(path), content_type=content_type)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        self._bucket.blob(self._name(key)).upload_from_string(data, content_type=content_type)
+
+    def _meta(self, key: str) -> Any:
+        blob = self._bucket.get_blob(self._name(key))
+        if blob is None:
+            raise NotFound(f"No such object: {key!r}.")
+        return blob
+
+    def size(self, key: str) -> int:
+        return int(self._meta(key).size)
+
+    def exists(self, key: str) -> bool:
+        return self._bucket.get_blob(self._name(key)) is not None
+
+    def iter_range(
+        self, key: str, start: int = 0, end: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> Iterator[bytes]:
+        if start < 0 or (end is not None and end < 0):
+            raise ValueError(f"invalid byte range [{start}, {end})")
+        blob = self._meta(key)
+        stop = blob.size if end is None else min(end, blob.size)
+        if start >= stop:
+            return iter(())
+        url = (
+            f"{self._endpoint}/download/storage/v1/b/{quote(self._bucket_name, safe='')}"
+            f"/o/{quote(blob.name, safe='')}?alt=media&generation={blob.generation}"
+        )
+        response = self._session.get(
+            url, headers={"Range": f"bytes={start}-{stop - 1}"}, stream=True, timeout=60
+        )
+        if response.status_code == 404:
+            response.close()
+            raise NotFound(f"No such object: {key!r}.")
+        response.raise_for_status()
+        return _streamed(response, chunk_size)
+
+    def delete(self, key: str) -> None:
+        from google.api_core.exceptions import NotFound as Missing
+
+        with contextlib.suppress(Missing):
+            self._bucket.blob(self._name(key)).delete()
+
+    def delete_prefix(self, prefix: str) -> None:
+        for key in self.list_keys(prefix):
+            self.delete(key)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        wanted = prefix.strip("/")
+        query = self._prefix + (f"{wanted}/" if wanted else "")
+        names = (blob.name for blob in self._client.list_blobs(self._bucket_name, prefix=query))
+        return sorted(name[len(self._prefix) :] for name in names)
+
+
+def _streamed(response: Any, chunk_size: int) -> Iterator[bytes]:
+    try:
+        yield from response.iter_content(chunk_size=chunk_size)
+    finally:
+        response.close()
+
+
+def _credentials(settings: Settings) -> tuple[Any, str | None]:
+    """Anonymous for an emulator; else the environment's Google credentials."""
+    if settings.gcs_endpoint:
+        from google.auth.credentials import AnonymousCredentials
+
+        return AnonymousCredentials(), settings.gcs_project or "voiceclone"
+    import google.auth
+
+    credentials, project = google.auth.default(
+        scopes=["https://www.googleapis.com/auth/devstorage.read_write"]
+    )
+    return credentials, settings.gcs_project or project
+
+
+def _http_session(credentials: Any) -> Any:
+    from google.auth.credentials import AnonymousCredentials
+
+    if isinstance(credentials, AnonymousCredentials):
+        import requests
+
+        return requests.Session()
+    from google.auth.transport.requests import AuthorizedSession
+
+    return AuthorizedSession(credentials)
