@@ -8,6 +8,7 @@ the usual home. Texts are short: synthesis runs at about 0.3x real time on this 
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -354,12 +355,12 @@ def test_websocket_speaks_text_as_it_arrives(server: Server, keys) -> None:
     assert _speech_seconds(samples) > 1.5
 
 
-def _start_worker(server: Server, name: str) -> subprocess.Popen[bytes]:
+def _start_worker(server: Server, name: str, **env: str) -> subprocess.Popen[bytes]:
     """A ``voiceclone worker`` process sharing the server's database, store and broker."""
     with (server.root / f"{name}.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "voiceclone.cli", "worker"],
-            env=server.env,
+            env={**server.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -398,13 +399,18 @@ def test_scale_out_workers_run_jobs_and_take_over_a_dead_ones(tmp_path: Path, as
             workers[0].send_signal(signal.SIGKILL)
             workers[0].wait(timeout=30)
 
-            workers.append(_start_worker(api, "worker-2"))
+            metrics_port = free_port()
+            workers.append(
+                _start_worker(api, "worker-2", VOICECLONE_WORKER_METRICS_PORT=str(metrics_port))
+            )
             done = _wait_for_job(client, job["id"], timeout=STARTUP_SECONDS)
             assert done["status"] == "succeeded", done
             assert done["attempts"] == 2
             audio = client.get(f"/v1/jobs/{job['id']}/audio")
             samples, _ = sf.read(io.BytesIO(audio.content), dtype="float32")
             assert _speech_seconds(samples) > 3
+            scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+            assert 'voiceclone_audio_seconds_total{route="job"}' in scraped
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -413,3 +419,7 @@ def test_scale_out_workers_run_jobs_and_take_over_a_dead_ones(tmp_path: Path, as
         api.stop()
         redis.Redis.from_url(broker).delete(queue)
     assert _stored_results(tmp_path) == [f"results/dana/{job['id']}.wav"]
+    worker_lines = (tmp_path / "worker-2.log").read_text().splitlines()
+    records = [json.loads(line) for line in worker_lines if line.strip()]
+    assert all("severity" in record for record in records)  # Celery's own lines too
+    assert any(record.get("job_id") == job["id"] for record in records)

@@ -498,8 +498,18 @@ def serve(
     import uvicorn
 
     from voiceclone.api.app import create_app
+    from voiceclone.logs import configure_logging
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=5,
+    )
 
 
 @app.command()
@@ -512,10 +522,12 @@ def worker(
     from voiceclone.db import make_session_factory
     from voiceclone.engines import load_engine
     from voiceclone.jobs.celery_queue import WorkerContext, run_worker
+    from voiceclone.logs import configure_logging
     from voiceclone.settings import get_settings
     from voiceclone.storage import open_store
 
     settings = get_settings()
+    log_format = configure_logging(settings.log_format, settings.log_level)
     if not settings.queue_url:
         console.print(
             "[red]error:[/red] set VOICECLONE_QUEUE_URL to the broker "
@@ -530,7 +542,7 @@ def worker(
         engine=engine,
         settings=settings,
     )
-    run_worker(settings, context, concurrency or settings.worker_threads)
+    run_worker(settings, context, concurrency or settings.worker_threads, log_format)
 
 
 @app.command("train-style-encoder")

@@ -89,6 +89,18 @@ class Settings(BaseSettings):
         2, description="Parts uploaded at once; each holds one part in memory."
     )
 
+    # Operations: logs and metrics
+    log_format: Literal["", "json", "text"] = Field(
+        "", description="json (Cloud Logging) or text; default json unless on a terminal."
+    )
+    log_level: str = Field("INFO", description="The least severe level logged.")
+    metrics_token: str = Field(
+        "", description="If set, GET /metrics needs 'Authorization: Bearer <this token>'."
+    )
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="A worker serves /metrics on this port (0: none)."
+    )
+
     # Service: requests and jobs
     max_upload_bytes: int = Field(50 * 1024 * 1024, description="Largest accepted upload.")
     max_job_chars: int = Field(100_000, description="Longest text a job may speak.")

@@ -12,12 +12,14 @@ from fastapi import FastAPI
 
 from voiceclone import __version__
 from voiceclone.api.errors import install_error_handlers
+from voiceclone.api.observability import RequestObservability
 from voiceclone.api.routes import (
     admin,
     consent,
     health,
     jobs,
     legacy,
+    metrics,
     openai,
     session,
     speech,
@@ -27,8 +29,10 @@ from voiceclone.api.routes import (
 from voiceclone.db import make_session_factory, migrate, session_scope
 from voiceclone.engines import Engine, load_engine
 from voiceclone.jobs import open_queue
+from voiceclone.metrics import watch_jobs
 from voiceclone.safety.consent import warn_if_consent_off
 from voiceclone.safety.marks import warn_if_unmarked
+from voiceclone.services.jobs import jobs_by_status
 from voiceclone.services.keys import any_api_key_exists
 from voiceclone.services.links import LinkSigner
 from voiceclone.services.quotas import Quotas
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     app.state.settings = chosen
+    app.add_middleware(RequestObservability)
     install_error_handlers(app)
     routers = (
         health,
@@ -87,6 +92,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         openai,
         watermark,
         admin,
+        metrics,
     )
     for module in routers:
         app.include_router(module.router)
@@ -102,6 +108,7 @@ def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
     app.state.session_factory = factory
     app.state.store = open_store(settings.storage_url, settings)
     app.state.quotas = Quotas(settings, factory)
+    watch_jobs(lambda: jobs_by_status(factory))
     app.state.links = LinkSigner(settings)
     app.state.engine = engine or load_engine(settings.engine)
     warm_up = getattr(app.state.engine, "warm_up", None)

@@ -15,6 +15,7 @@ from voiceclone.api.uploads import MultipartForm, read_multipart
 from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, Unauthorized
 from voiceclone.jobs.base import JobQueue
+from voiceclone.logs import add_to_context
 from voiceclone.services.keys import Caller, authenticate
 from voiceclone.services.links import LinkSigner
 from voiceclone.services.quotas import Quotas
@@ -133,6 +134,7 @@ def current_caller(
     caller = authenticated_caller(request, factory)
     if caller is None:
         raise Unauthorized(MISSING_CREDENTIALS)
+    add_to_context(owner=caller.owner)
     quotas.count_request(caller)
     return caller
 
@@ -177,6 +179,7 @@ def link_or_caller(object_of: Callable[[Request], str]) -> Callable[..., Caller]
                 object_of(request), query.get("owner", ""), query.get("exp", ""), query["sig"]
             )
             caller = Caller(owner=owner, key_id=f"link:{owner}")
+        add_to_context(owner=caller.owner)
         quotas.count_request(caller)
         return caller
 

@@ -91,7 +91,9 @@ async def _client_disconnect(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    """The answer to an error that escaped the request middleware (which logs and answers
+    the others itself)."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "Internal server error.")
 
 

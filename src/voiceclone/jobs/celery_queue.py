@@ -10,13 +10,20 @@ acknowledged only after the job finished, so a job whose worker died is delivere
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from dataclasses import dataclass
+from typing import TextIO
 
+import celery.apps.worker as celery_worker_app
 from celery import Celery
+from celery.signals import setup_logging
+from prometheus_client import start_http_server
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.engines.base import Engine
 from voiceclone.jobs.runner import run_job
+from voiceclone.logs import json_line
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 
@@ -81,12 +88,31 @@ class CeleryJobQueue:
         pass
 
 
-def run_worker(settings: Settings, context: WorkerContext, concurrency: int) -> None:
-    """Run a Celery worker for ``settings.queue_name`` until it is told to stop."""
+def _keep_our_logging(**_: object) -> None:
+    """Connected to Celery's setup_logging: Celery then leaves the handlers we set alone."""
+
+
+def _say_as_record(message: str, stream: TextIO = sys.__stderr__) -> None:
+    """Celery's signal handlers print notices (``worker: Warm shutdown``) with raw writes;
+    this writes them as JSON records instead, still without taking any lock."""
+    os.write(stream.fileno(), json_line(message, "celery.worker"))
+
+
+def run_worker(
+    settings: Settings, context: WorkerContext, concurrency: int, log_format: str = "json"
+) -> None:
+    """Run a Celery worker for ``settings.queue_name`` until it is told to stop. With
+    ``worker_metrics_port`` set, it serves Prometheus metrics there."""
+    setup_logging.connect(_keep_our_logging, weak=False)
+    if log_format == "json":
+        celery_worker_app.safe_say = _say_as_record
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port)
     app = celery_app(settings, context)
     log.info("worker on queue %r, %d thread(s)", settings.queue_name, concurrency)
     app.worker_main(
         [
+            "--quiet",  # no banner on standard output: every line there is a log record
             "worker",
             "--pool=threads",
             f"--concurrency={concurrency}",

@@ -25,6 +25,7 @@ from voiceclone.db.models import UNFINISHED_STATUSES, Job, JobStatus, utcnow
 from voiceclone.db.session import rows_changed, session_scope
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import NotFound, VoiceCloneError
+from voiceclone.logs import add_to_context, log_context
 from voiceclone.safety.marks import job_subject, provenance_tags
 from voiceclone.services.speech import synthesize
 from voiceclone.services.voices import find_voice, voice_profile
@@ -80,9 +81,27 @@ def run_job(
     ``should_cancel`` is polled between chunks (e.g. queue shutdown): if it turns true the
     job is left 'running' and resumes from scratch at the next start.
     """
+    with log_context(job_id=str(job_id)):
+        started = time.monotonic()
+        status = _run(job_id, session_factory, store, engine, should_cancel, settings)
+        if status is not None:
+            log.info("job %s: %s in %.1f s", job_id, status, time.monotonic() - started)
+        return status
+
+
+def _run(
+    job_id: str,
+    session_factory: SessionFactory,
+    store: ObjectStore,
+    engine: Engine,
+    should_cancel: Callable[[], bool] | None,
+    settings: Settings | None,
+) -> str | None:
     job = _claim(session_factory, uuid.UUID(str(job_id)))
     if job is None:
         return None
+    add_to_context(owner=job.owner)
+    log.info("job %s started (attempt %d)", job.id, job.attempts)
     if job.attempts > get_settings().max_job_attempts:
         _finish(session_factory, job.id, JobStatus.FAILED, error=_too_many_attempts(job))
         return JobStatus.FAILED

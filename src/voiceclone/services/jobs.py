@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.audio.encode import output_format
 from voiceclone.db.models import UNFINISHED_STATUSES, Job, JobStatus, utcnow
@@ -124,6 +124,13 @@ def _validated_request(text: str, language: str | None, fmt: str, speed: float) 
 
 def get_job(session: Session, owner: str, job_id: str) -> JobInfo:
     return job_info(_owned_job(session, owner, job_id))
+
+
+def jobs_by_status(session_factory: sessionmaker[Session]) -> dict[str, int]:
+    """How many jobs are in each state now (for metrics)."""
+    with session_factory() as session:
+        rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+    return {status: count for status, count in rows}
 
 
 def list_jobs(

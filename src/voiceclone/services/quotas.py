@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.db.models import Voice
 from voiceclone.errors import TooManyRequests
+from voiceclone.metrics import LIVE_STREAMS
 from voiceclone.services import audit
 from voiceclone.services.keys import Caller, KeyLimits
 from voiceclone.settings import Settings
@@ -122,11 +123,13 @@ class Quotas:
                 1,
             )
         released = False
+        LIVE_STREAMS.inc()
 
         def release() -> None:
             nonlocal released
             if not released:
                 released = True
+                LIVE_STREAMS.dec()
                 self._storage.incr(key, STREAM_COUNTER_TTL_S, amount=-1)
 
         return release

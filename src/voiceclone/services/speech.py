@@ -17,6 +17,7 @@ from voiceclone.audio.decode import decode_audio
 from voiceclone.audio.reference import prepare_reference
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidAudio, InvalidText, VoiceCloneError
+from voiceclone.metrics import measured
 from voiceclone.safety.marks import mark_speech
 from voiceclone.settings import Settings
 
@@ -78,8 +79,8 @@ def synthesize(
 ) -> Iterator[AudioChunk]:
     """Speech as it is made, checked and watermarked (the mark's payload hashes
     ``subject``: a job id, or the id of a stream)."""
-    chunks = checked_audio(engine.synthesize(text, voice, language, speed))
-    return mark_speech(chunks, subject, settings)
+    made = measured(engine.synthesize(text, voice, language, speed), route=subject.split(":")[0])
+    return mark_speech(checked_audio(made), subject, settings)
 
 
 def checked_audio(chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:

@@ -21,6 +21,7 @@ from voiceclone.audio.chunk import AudioChunk
 from voiceclone.audio.encode import encode_chunks, output_format
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import InvalidRequest, NotFound
+from voiceclone.metrics import measured
 from voiceclone.safety.marks import mark_speech, new_subject, provenance_tags
 from voiceclone.services.speech import checked_audio, started, synthesize
 from voiceclone.services.validation import check_speed, check_text
@@ -239,7 +240,7 @@ def live_speech_bytes(
                 yield AudioChunk(chunk.samples, chunk.sample_rate, chunk.text, index)
                 index += 1
 
-    marked = mark_speech(checked_audio(chunks()), subject, settings)
+    marked = mark_speech(checked_audio(measured(chunks(), "live")), subject, settings)
     return encode_chunks(
         marked, voice.format, sample_rate=engine.sample_rate, tags=provenance_tags(subject)
     )

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, defer
 
 from voiceclone.db.models import Voice, utcnow
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
-from voiceclone.errors import Conflict, InvalidAudio, InvalidRequest, NotFound
+from voiceclone.errors import Conflict, InvalidAudio, InvalidRequest, NotFound, VoiceCloneError
+from voiceclone.metrics import UPLOADS_REFUSED, VOICES_CREATED
 from voiceclone.safety.consent import ConsentClaim, consume
 from voiceclone.safety.consent import verify as verify_consent
 from voiceclone.services import audit
@@ -104,6 +105,30 @@ def create_voice(
     Bad audio raises InvalidAudio (naming the file) and missing or refused consent
     ConsentRefused, before anything is stored.
     """
+    try:
+        info = _create_voice(
+            session, store, engine, owner, name, files, language, consent, actor_key_id, settings
+        )
+    except VoiceCloneError as refusal:
+        if refusal.status < 500:
+            UPLOADS_REFUSED.labels(refusal.code).inc()
+        raise
+    VOICES_CREATED.inc()
+    return info
+
+
+def _create_voice(
+    session: Session,
+    store: ObjectStore,
+    engine: Engine,
+    owner: str,
+    name: str,
+    files: Sequence[VoiceFile],
+    language: str | None,
+    consent: ConsentClaim | None,
+    actor_key_id: str | None,
+    settings: Settings | None,
+) -> VoiceInfo:
     validate_owner(owner)
     name = _checked_name(name)
     uploads = [_as_upload(file) for file in files]

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from voiceclone.errors import NotFound
+from voiceclone.errors import Conflict, NotFound
 from voiceclone.settings import Settings
 from voiceclone.storage.base import DEFAULT_CHUNK_SIZE
 
 GCS_ENDPOINT = "https://storage.googleapis.com"
-_DELETE_BATCH = 100
+_CONSISTENT_READ_TRIES = 5
 
 
 class GcsStore:
@@ -82,22 +82,28 @@ class GcsStore:
     ) -> Iterator[bytes]:
         if start < 0 or (end is not None and end < 0):
             raise ValueError(f"invalid byte range [{start}, {end})")
-        blob = self._meta(key)
-        stop = blob.size if end is None else min(end, blob.size)
-        if start >= stop:
-            return iter(())
-        url = (
-            f"{self._endpoint}/download/storage/v1/b/{quote(self._bucket_name, safe='')}"
-            f"/o/{quote(blob.name, safe='')}?alt=media&generation={blob.generation}"
-        )
-        response = self._session.get(
-            url, headers={"Range": f"bytes={start}-{stop - 1}"}, stream=True, timeout=60
-        )
-        if response.status_code == 404:
+        for _ in range(_CONSISTENT_READ_TRIES):
+            blob = self._meta(key)
+            stop = blob.size if end is None else min(end, blob.size)
+            if start >= stop:
+                return iter(())
+            url = (
+                f"{self._endpoint}/download/storage/v1/b/{quote(self._bucket_name, safe='')}"
+                f"/o/{quote(blob.name, safe='')}?alt=media&generation={blob.generation}"
+            )
+            response = self._session.get(
+                url, headers={"Range": f"bytes={start}-{stop - 1}"}, stream=True, timeout=60
+            )
+            if response.status_code == 404:
+                response.close()
+                continue  # that generation is gone (replaced or deleted): look again
+            response.raise_for_status()
+            if _same_version(response, blob):
+                return _streamed(response, chunk_size)
             response.close()
+        if not self.exists(key):
             raise NotFound(f"No such object: {key!r}.")
-        response.raise_for_status()
-        return _streamed(response, chunk_size)
+        raise Conflict(f"Object {key!r} keeps changing while being read; try again.")
 
     def delete(self, key: str) -> None:
         from google.api_core.exceptions import NotFound as Missing
@@ -114,6 +120,17 @@ class GcsStore:
         query = self._prefix + (f"{wanted}/" if wanted else "")
         names = (blob.name for blob in self._client.list_blobs(self._bucket_name, prefix=query))
         return sorted(name[len(self._prefix) :] for name in names)
+
+
+def _same_version(response: Any, blob: Any) -> bool:
+    """Whether the bytes coming are the generation whose size was read: GCS says so in
+    ``x-goog-generation``; servers without it (the emulator ignores ``generation=``) are
+    checked by the total size in ``Content-Range``."""
+    generation = response.headers.get("x-goog-generation")
+    if generation is not None:
+        return str(generation) == str(blob.generation)
+    total = response.headers.get("content-range", "").rpartition("/")[2]
+    return not total.isdigit() or int(total) == blob.size
 
 
 def _streamed(response: Any, chunk_size: int) -> Iterator[bytes]:

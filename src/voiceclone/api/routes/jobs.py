@@ -23,6 +23,7 @@ from voiceclone.api.responses import file_response, object_response
 from voiceclone.api.schemas import ERROR_RESPONSES, JobCreate, JobList, JobOut, JobUrls
 from voiceclone.api.urls import job_audio_url
 from voiceclone.audio.encode import output_format
+from voiceclone.logs import add_to_context
 from voiceclone.safety.marks import job_subject, provenance_tags
 from voiceclone.services import jobs
 from voiceclone.services.jobs import JobInfo
@@ -69,6 +70,7 @@ def create_job(
         body.speed,
         admit=lambda: quotas.spend_chars(caller, len(body.text)),
     )
+    add_to_context(job_id=info.id)
     out = job_out(request, links, info)
     response.headers["Location"] = out.urls.job
     return out

@@ -37,6 +37,7 @@ from voiceclone.api.schemas import (
 from voiceclone.api.uploads import CONSENT_FIELDS, consent_claim, multipart_doc, require_files
 from voiceclone.api.urls import job_audio_url, stream_path, stream_url
 from voiceclone.errors import Forbidden
+from voiceclone.logs import add_to_context
 from voiceclone.services import jobs, voices
 from voiceclone.services.keys import Caller
 from voiceclone.storage.keys import KeyKind, checked_key
@@ -138,6 +139,7 @@ def synthesize(
         admit=lambda: quotas.spend_chars(caller, len(body.text)),
     )
     assert info.result_key is not None
+    add_to_context(job_id=info.id)
     result_url = job_audio_url(request, links, caller.owner, info.id)
     storage_url = store.url_for(info.result_key)
     return LegacySynthesizeOut(
