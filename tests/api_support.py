@@ -49,13 +49,13 @@ class Api:
 
 
 def api_settings(tmp_path: Path, **overrides: object) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path / 'voiceclone.db'}",
-        storage_url=(tmp_path / "objects").as_uri(),
-        max_upload_bytes=UPLOAD_LIMIT,
-        home=tmp_path / "home",
-        **overrides,
-    )
+    defaults: dict[str, object] = {
+        "database_url": f"sqlite:///{tmp_path / 'voiceclone.db'}",
+        "storage_url": (tmp_path / "objects").as_uri(),
+        "max_upload_bytes": UPLOAD_LIMIT,
+        "home": tmp_path / "home",
+    }
+    return Settings(**{**defaults, **overrides})
 
 
 def bearer(token: str) -> dict[str, str]:

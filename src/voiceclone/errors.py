@@ -6,6 +6,8 @@ from __future__ import annotations
 class VoiceCloneError(Exception):
     code = "voiceclone_error"
     status = 400
+    #: Seconds after which trying again makes sense (sent as ``Retry-After``), if any.
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -81,3 +83,31 @@ class TooManyRequests(VoiceCloneError):
     def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(VoiceCloneError):
+    """A part the service needs (database, object store) cannot be reached right now."""
+
+    code = "unavailable"
+    status = 503
+    retry_after = 5
+
+
+class StorageUnavailable(ServiceUnavailable):
+    code = "storage_unavailable"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "The object store cannot be reached right now; nothing was changed. "
+            "Try again in a few seconds." + (f" ({detail[:200]})" if detail else "")
+        )
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database cannot be reached right now; nothing was changed. "
+            "Try again in a few seconds."
+        )

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         "", description="SQLAlchemy URL; default sqlite:///{home}/voiceclone.db."
     )
     sqlite_busy_timeout_ms: int = Field(30_000, description="SQLite waits this long for a lock.")
+    database_connect_timeout_seconds: int = Field(
+        5, gt=0, description="How long a new database connection may take (Postgres)."
+    )
     storage_url: str = Field(
         "",
         description=(
@@ -84,6 +87,12 @@ class Settings(BaseSettings):
     gcs_project: str | None = Field(None, description="The GCP project; default: from credentials.")
     storage_part_bytes: int = Field(
         5 * 1024 * 1024, description="Part size of multipart uploads (S3's minimum is 5 MiB)."
+    )
+    storage_timeout_seconds: int = Field(
+        30, gt=0, description="Longest wait for one object-store request."
+    )
+    storage_retry_seconds: float = Field(
+        5.0, gt=0, description="How long a failing object-store request is retried."
     )
     storage_upload_concurrency: int = Field(
         2, description="Parts uploaded at once; each holds one part in memory."

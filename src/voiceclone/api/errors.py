@@ -9,10 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from voiceclone.errors import TooManyRequests, VoiceCloneError
+from voiceclone.errors import DatabaseUnavailable, VoiceCloneError
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +66,19 @@ async def _voiceclone_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def error_headers(exc: VoiceCloneError) -> dict[str, str] | None:
-    """Headers an error needs: ``WWW-Authenticate`` on 401, ``Retry-After`` on 429."""
+    """Headers an error needs: ``WWW-Authenticate`` on 401, ``Retry-After`` when trying
+    again later makes sense (429, 503)."""
     if exc.status == 401:
         return {"WWW-Authenticate": "Bearer"}
-    if isinstance(exc, TooManyRequests):
+    if exc.retry_after is not None:
         return {"Retry-After": str(exc.retry_after)}
     return None
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database is unreachable (or timed out): 503, so clients retry."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return await _voiceclone_error(request, DatabaseUnavailable())
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -99,6 +108,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(VoiceCloneError, _voiceclone_error)
+    for unreachable in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unreachable, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_disconnect)

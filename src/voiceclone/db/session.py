@@ -17,6 +17,11 @@ from voiceclone.settings import get_settings
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL mode, a busy timeout and thread sharing."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # A database that is down answers within seconds (503), and is found again when
+        # it is back: every pooled connection is checked before use.
+        timeout = get_settings().database_connect_timeout_seconds
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": timeout})
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":

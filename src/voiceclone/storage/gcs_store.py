@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from voiceclone.errors import Conflict, NotFound
+from voiceclone.errors import Conflict, NotFound, StorageUnavailable
 from voiceclone.settings import Settings
 from voiceclone.storage.base import DEFAULT_CHUNK_SIZE
 
@@ -28,6 +28,7 @@ class GcsStore:
     def __init__(self, bucket: str, prefix: str, settings: Settings) -> None:
         try:
             from google.cloud import storage
+            from google.cloud.storage.retry import DEFAULT_RETRY
         except ImportError as error:  # pragma: no cover - depends on the install
             raise ValueError(
                 "gs:// storage needs the Google Cloud Storage client: "
@@ -45,6 +46,12 @@ class GcsStore:
         self._prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
         self._session = _http_session(credentials)
         self._part_bytes = settings.storage_part_bytes
+        self._timeout = settings.storage_timeout_seconds
+        # A store that is down answers with 503 after this, rather than after minutes.
+        self._call = {
+            "timeout": self._timeout,
+            "retry": DEFAULT_RETRY.with_timeout(settings.storage_retry_seconds),
+        }
         self.description = (
             f"gs://{bucket}{('/' + self._prefix.rstrip('/')) if self._prefix else ''}"
         )
@@ -60,13 +67,18 @@ class GcsStore:
 
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
         blob = self._bucket.blob(self._name(key), chunk_size=self._part_bytes)
-        blob.upload_from_filename(str(path), content_type=content_type)
+        with _reachable():
+            blob.upload_from_filename(str(path), content_type=content_type, **self._call)
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        self._bucket.blob(self._name(key)).upload_from_string(data, content_type=content_type)
+        with _reachable():
+            self._bucket.blob(self._name(key)).upload_from_string(
+                data, content_type=content_type, **self._call
+            )
 
     def _meta(self, key: str) -> Any:
-        blob = self._bucket.get_blob(self._name(key))
+        with _reachable():
+            blob = self._bucket.get_blob(self._name(key), **self._call)
         if blob is None:
             raise NotFound(f"No such object: {key!r}.")
         return blob
@@ -75,7 +87,11 @@ class GcsStore:
         return int(self._meta(key).size)
 
     def exists(self, key: str) -> bool:
-        return self._bucket.get_blob(self._name(key)) is not None
+        try:
+            self._meta(key)
+        except NotFound:
+            return False
+        return True
 
     def iter_range(
         self, key: str, start: int = 0, end: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
@@ -91,12 +107,19 @@ class GcsStore:
                 f"{self._endpoint}/download/storage/v1/b/{quote(self._bucket_name, safe='')}"
                 f"/o/{quote(blob.name, safe='')}?alt=media&generation={blob.generation}"
             )
-            response = self._session.get(
-                url, headers={"Range": f"bytes={start}-{stop - 1}"}, stream=True, timeout=60
-            )
+            with _reachable():
+                response = self._session.get(
+                    url,
+                    headers={"Range": f"bytes={start}-{stop - 1}"},
+                    stream=True,
+                    timeout=self._timeout,
+                )
             if response.status_code == 404:
                 response.close()
                 continue  # that generation is gone (replaced or deleted): look again
+            if response.status_code >= 500:
+                response.close()
+                raise StorageUnavailable(f"HTTP {response.status_code}")
             response.raise_for_status()
             if _same_version(response, blob):
                 return _streamed(response, chunk_size)
@@ -108,8 +131,8 @@ class GcsStore:
     def delete(self, key: str) -> None:
         from google.api_core.exceptions import NotFound as Missing
 
-        with contextlib.suppress(Missing):
-            self._bucket.blob(self._name(key)).delete()
+        with contextlib.suppress(Missing), _reachable():
+            self._bucket.blob(self._name(key)).delete(**self._call)
 
     def delete_prefix(self, prefix: str) -> None:
         for key in self.list_keys(prefix):
@@ -118,7 +141,9 @@ class GcsStore:
     def list_keys(self, prefix: str) -> list[str]:
         wanted = prefix.strip("/")
         query = self._prefix + (f"{wanted}/" if wanted else "")
-        names = (blob.name for blob in self._client.list_blobs(self._bucket_name, prefix=query))
+        with _reachable():
+            blobs = self._client.list_blobs(self._bucket_name, prefix=query, **self._call)
+            names = [blob.name for blob in blobs]
         return sorted(name[len(self._prefix) :] for name in names)
 
 
@@ -135,9 +160,26 @@ def _same_version(response: Any, blob: Any) -> bool:
 
 def _streamed(response: Any, chunk_size: int) -> Iterator[bytes]:
     try:
-        yield from response.iter_content(chunk_size=chunk_size)
+        with _reachable():
+            yield from response.iter_content(chunk_size=chunk_size)
     finally:
         response.close()
+
+
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    """Transport failures and server errors (GCS is down, a timeout) as
+    :class:`StorageUnavailable` (503); "not found" passes through."""
+    import requests
+    from google.api_core import exceptions as api
+    from google.auth.exceptions import TransportError
+
+    try:
+        yield
+    except api.NotFound:
+        raise
+    except (requests.RequestException, api.ServerError, api.RetryError, TransportError) as error:
+        raise StorageUnavailable(type(error).__name__) from error
 
 
 def _credentials(settings: Settings) -> tuple[Any, str | None]:

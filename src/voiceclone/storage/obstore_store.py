@@ -8,27 +8,30 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 import obstore
-from obstore.exceptions import NotFoundError, PreconditionError
+from obstore.exceptions import BaseError, NotFoundError, PreconditionError
 from obstore.store import LocalStore, MemoryStore, S3Store
 
-from voiceclone.errors import Conflict, NotFound
+from voiceclone.errors import Conflict, NotFound, StorageUnavailable
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import DEFAULT_CHUNK_SIZE, ObjectStore
 
 if TYPE_CHECKING:
     from obstore import GetOptions, ObjectMeta
-    from obstore.store import ClientConfig, S3Config
+    from obstore.store import ClientConfig, RetryConfig, S3Config
 
 Backend = LocalStore | S3Store | MemoryStore
 
 _MISSING = (FileNotFoundError, NotFoundError)
 _DELETE_BATCH = 1000  # S3's DeleteObjects limit
 _CONSISTENT_READ_TRIES = 5
+CONNECT_TIMEOUT_S = 5
+STORAGE_RETRIES = 3
 
 
 class ObstoreStore:
@@ -61,6 +64,10 @@ class ObstoreStore:
         return None
 
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        with _reachable():
+            self._put_file(key, path, content_type)
+
+    def _put_file(self, key: str, path: Path, content_type: str | None) -> None:
         obstore.put(
             self._store,
             key,
@@ -71,13 +78,14 @@ class ObstoreStore:
         )
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        obstore.put(
-            self._store,
-            key,
-            data,
-            attributes=self._attributes(content_type),
-            use_multipart=False,
-        )
+        with _reachable():
+            obstore.put(
+                self._store,
+                key,
+                data,
+                attributes=self._attributes(content_type),
+                use_multipart=False,
+            )
 
     def size(self, key: str) -> int:
         return int(self._head(key)["size"])
@@ -95,6 +103,12 @@ class ObstoreStore:
         """Bytes of one version of the object, even if it is replaced while being read."""
         if start < 0 or (end is not None and end < 0):
             raise ValueError(f"invalid byte range [{start}, {end})")
+        with _reachable():
+            return _reachable_stream(self._open_range(key, start, end, chunk_size))
+
+    def _open_range(
+        self, key: str, start: int, end: int | None, chunk_size: int
+    ) -> Iterator[bytes]:
         for _ in range(_CONSISTENT_READ_TRIES):
             meta = self._head(key)
             stop = meta["size"] if end is None else min(end, meta["size"])
@@ -114,12 +128,13 @@ class ObstoreStore:
 
     def _head(self, key: str) -> ObjectMeta:
         try:
-            return obstore.head(self._store, key)
+            with _reachable():
+                return obstore.head(self._store, key)
         except _MISSING:
             raise NotFound(f"No such object: {key!r}.") from None
 
     def delete(self, key: str) -> None:
-        with contextlib.suppress(*_MISSING):
+        with contextlib.suppress(*_MISSING), _reachable():
             obstore.delete(self._store, key)
 
     def delete_prefix(self, prefix: str) -> None:
@@ -127,7 +142,8 @@ class ObstoreStore:
         for first in range(0, len(keys), _DELETE_BATCH):
             batch = keys[first : first + _DELETE_BATCH]
             try:
-                obstore.delete(self._store, batch)
+                with _reachable():
+                    obstore.delete(self._store, batch)
             except _MISSING:
                 for key in batch:  # someone else removed one meanwhile: go one by one
                     self.delete(key)
@@ -135,10 +151,28 @@ class ObstoreStore:
     def list_keys(self, prefix: str) -> list[str]:
         prefix = prefix.strip("/")
         try:
-            pages = list(obstore.list(self._store, prefix or None))
+            with _reachable():
+                pages = list(obstore.list(self._store, prefix or None))
         except _MISSING:
             return []
         return sorted(meta["path"] for page in pages for meta in page)
+
+
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    """Backend failures that are not about the object (the store is down, a timeout) as
+    :class:`StorageUnavailable` (503)."""
+    try:
+        yield
+    except (*_MISSING, PreconditionError):
+        raise
+    except (BaseError, OSError) as error:
+        raise StorageUnavailable(type(error).__name__) from error
+
+
+def _reachable_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    with _reachable():
+        yield from chunks
 
 
 def open_store(url: str, settings: Settings | None = None) -> ObjectStore:
@@ -190,13 +224,23 @@ def _s3_store(bucket: str, path: str, settings: Settings) -> S3Store:
     if not bucket:
         raise ValueError("S3 storage URL needs a bucket: s3://bucket[/prefix]")
     config: S3Config = {"region": settings.s3_region}
-    client_options: ClientConfig = {}
+    client_options: ClientConfig = {
+        "timeout": f"{settings.storage_timeout_seconds}s",
+        "connect_timeout": f"{min(settings.storage_timeout_seconds, CONNECT_TIMEOUT_S)}s",
+    }
     if settings.s3_endpoint:
         config["endpoint"] = settings.s3_endpoint
         client_options["allow_http"] = settings.s3_endpoint.startswith("http://")
+    # A store that is down answers with 503 after this, rather than after minutes.
+    retries: RetryConfig = {
+        "max_retries": STORAGE_RETRIES,
+        "retry_timeout": timedelta(seconds=settings.storage_retry_seconds),
+        "backoff": {"init_backoff": timedelta(milliseconds=100), "base": 2},
+    }
     return S3Store(
         bucket,
         prefix=path.strip("/") or None,
         config=config,
         client_options=client_options,
+        retry_config=retries,
     )
