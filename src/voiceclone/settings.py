@@ -213,6 +213,17 @@ class Settings(BaseSettings):
         None, ge=0, le=255, description="This server's id in the mark; default: from the secret."
     )
 
+    # Sign-in with OpenID Connect ID tokens (Firebase Auth, Google), besides API keys
+    oidc_issuer: str = Field(
+        "", description="Accept ID tokens from this issuer (e.g. https://accounts.google.com)."
+    )
+    oidc_audience: str = Field("", description="The audience (aud) the tokens must carry.")
+    oidc_jwks_url: str = Field(
+        "", description="The issuer's keys; default: from its OpenID configuration."
+    )
+    oidc_jwks_file: Path | None = Field(None, description="The issuer's keys from a file.")
+    oidc_owner_claim: str = Field("sub", description="The claim that names the owner.")
+
     # Signed links
     signing_key: str = Field(
         "", description="Signs audio links; default: a secret made once under home."

@@ -35,6 +35,7 @@ from voiceclone.safety.marks import warn_if_unmarked
 from voiceclone.services.jobs import jobs_by_status
 from voiceclone.services.keys import any_api_key_exists
 from voiceclone.services.links import LinkSigner
+from voiceclone.services.oidc import verifier_for
 from voiceclone.services.quotas import Quotas
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
@@ -110,6 +111,7 @@ def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
     app.state.quotas = Quotas(settings, factory)
     watch_jobs(lambda: jobs_by_status(factory))
     app.state.links = LinkSigner(settings)
+    app.state.oidc = verifier_for(settings)
     app.state.engine = engine or load_engine(settings.engine)
     warm_up = getattr(app.state.engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup

@@ -18,6 +18,7 @@ from voiceclone.jobs.base import JobQueue
 from voiceclone.logs import add_to_context
 from voiceclone.services.keys import Caller, authenticate
 from voiceclone.services.links import LinkSigner
+from voiceclone.services.oidc import OidcVerifier, looks_like_jwt
 from voiceclone.services.quotas import Quotas
 from voiceclone.services.sessions import current_session
 from voiceclone.settings import Settings
@@ -84,10 +85,15 @@ QuotasDep = Annotated[Quotas, Depends(get_quotas)]
 LinksDep = Annotated[LinkSigner, Depends(get_links)]
 
 
-def caller_for_token(factory: sessionmaker[Session], token: str | None) -> Caller:
-    """The holder of API key ``token``; :class:`Unauthorized` if missing, unknown or revoked."""
+def caller_for_token(
+    factory: sessionmaker[Session], token: str | None, oidc: OidcVerifier | None = None
+) -> Caller:
+    """The holder of API key ``token`` — or of an ID token, when ``oidc`` is configured;
+    :class:`Unauthorized` (saying why) if missing, unknown, revoked or invalid."""
     if not token:
         raise Unauthorized(MISSING_CREDENTIALS)
+    if oidc is not None and looks_like_jwt(token):
+        return oidc.caller(token)
     with factory() as session:
         caller = authenticate(session, token)
     if caller is None:
@@ -114,7 +120,7 @@ def authenticated_caller(request: Request, factory: sessionmaker[Session]) -> Ca
     """The caller by ``Authorization: Bearer`` or the session cookie; None if neither."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
-        return caller_for_token(factory, credentials.strip())
+        return caller_for_token(factory, credentials.strip(), request.app.state.oidc)
     if scheme:
         raise Unauthorized("Send the API key as 'Authorization: Bearer <key>'.")
     cookie = request.cookies.get(SESSION_COOKIE)

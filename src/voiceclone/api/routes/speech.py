@@ -152,7 +152,7 @@ def _caller(websocket: WebSocket, config: dict[str, Any]) -> Caller:
     token = _token(websocket, config)
     cookie = websocket.cookies.get(SESSION_COOKIE)
     if token or not cookie:
-        return caller_for_token(factory, token)
+        return caller_for_token(factory, token, websocket.app.state.oidc)
     origin = websocket.headers.get("origin")
     if origin and urlsplit(origin).netloc != websocket.headers.get("host"):
         raise Forbidden("This socket was opened from another site.", code="csrf_failed")
