@@ -38,6 +38,7 @@ from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidText
 from voiceclone.safety.consent import ConsentClaim
 from voiceclone.services import jobs
+from voiceclone.services.validation import is_blank
 from voiceclone.text.language import resolve_language
 
 FAKE_SAMPLE_RATE = 24_000
@@ -127,7 +128,7 @@ class FakeEngine:
                 f"Speed must be between 0.25 and 4; got {speed}.", code="invalid_speed"
             )
         whole = text if isinstance(text, str) else "".join(text)
-        if not whole.strip():
+        if is_blank(whole):
             raise InvalidText("There is no text to speak.", code="empty_text")
         resolve_language(whole, language)
         with self._lock:

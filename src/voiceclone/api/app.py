@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from voiceclone import __version__
 from voiceclone.api.errors import install_error_handlers
 from voiceclone.api.observability import RequestObservability
+from voiceclone.api.openapi import install_openapi
 from voiceclone.api.routes import (
     admin,
     consent,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     app.state.settings = chosen
+    install_openapi(app)
     app.add_middleware(RequestObservability)
     install_error_handlers(app)
     routers = (

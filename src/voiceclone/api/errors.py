@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,8 +13,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match, Route
 
-from voiceclone.errors import DatabaseUnavailable, VoiceCloneError
+from voiceclone.audio.encode import output_format
+from voiceclone.errors import DatabaseUnavailable, InvalidText, VoiceCloneError
+from voiceclone.services.streaming import check_openai_model
+from voiceclone.services.validation import check_speed, check_text
+from voiceclone.text.language import resolve_language
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +86,67 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _voiceclone_error(request, DatabaseUnavailable())
 
 
+def _field_checks(request: Request) -> dict[str, Callable[[Any], object]]:
+    """The service's own check for each field the schema constrains, by field name: a value
+    the schema refuses gets the same 400 (code and message) as from the service itself."""
+    engine = request.app.state.engine
+    return {
+        "text": check_text,
+        "input": check_text,
+        "format": output_format,
+        "response_format": output_format,
+        "speed": check_speed,
+        "language": lambda value: resolve_language("", value),
+        "model": lambda value: check_openai_model(engine, value),
+    }
+
+
+#: pydantic error types that mean "the value is of the right type but not allowed".
+VALUE_ERRORS = frozenset(
+    {
+        "literal_error",
+        "string_pattern_mismatch",
+        "string_too_short",
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+    }
+)
+
+
+def domain_error(request: Request, errors: Sequence[Any]) -> VoiceCloneError | None:
+    """The service's error for the first refused value it has a check for, if any."""
+    checks = _field_checks(request)
+    for error in errors:
+        location = error.get("loc", ())
+        field = location[-1] if location else None
+        if error.get("type") == "string_too_long" and field in ("text", "input"):
+            limit = error.get("ctx", {}).get("max_length")
+            return InvalidText(
+                f"The text is {len(error['input']):,} characters long; at most {limit:,} "
+                "are allowed here.",
+                code="text_too_long",
+            )
+        value = error.get("input")
+        if error.get("type") not in VALUE_ERRORS or field not in checks:
+            continue
+        if not isinstance(value, str) and (
+            field != "speed" or isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            continue  # the wrong type altogether: the generic 422 says so
+        try:
+            checks[field](value)
+        except VoiceCloneError as refused:
+            return refused
+    return None
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    refused = domain_error(request, exc.errors())
+    if refused is not None:
+        return await _voiceclone_error(request, refused)
     return error_response(422, "invalid_request", describe_validation_errors(exc.errors()))
 
 
@@ -90,7 +154,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return error_response(exc.status_code, code, message, exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        message = f"{request.method} is not allowed here; use {', '.join(allowed)}."
+    return error_response(exc.status_code, code, message, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path answers (the router names only the first
+    route's in its own ``Allow``)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= set(route.methods or ())
+    return sorted(methods)
 
 
 async def _client_disconnect(request: Request, exc: Exception) -> JSONResponse:

@@ -3,18 +3,58 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from voiceclone.audio.encode import FORMATS
 from voiceclone.instance import server_id
 from voiceclone.safety.watermark import Detection
 from voiceclone.services.audit import AuditEntry
 from voiceclone.services.jobs import JobInfo
 from voiceclone.services.keys import ApiKeyInfo, KeyLimits
 from voiceclone.services.usage import UsageRow
+from voiceclone.services.validation import NOT_BLANK_PATTERN
 from voiceclone.services.voices import VoiceInfo
 from voiceclone.settings import Settings
+from voiceclone.text.language import AUTO, language_names
+
+#: What ``format`` may be, everywhere.
+AudioFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
+#: Language codes, their aliases (lower case) and "auto".
+LanguageName = Literal[(*language_names(), AUTO)]  # type: ignore[valid-type]
+#: Speed bounds (the settings' defaults; the server checks the configured ones).
+MIN_SPEED, MAX_SPEED = 0.25, 4.0
+
+
+def _text(description: str, max_chars: int | None = None) -> object:
+    """Text to speak: not blank. The most it may hold is in the description and, for a
+    configurable limit, in the OpenAPI document (the server checks it, with a 400)."""
+    extra = {"maxLength": max_chars} if max_chars else None
+    return Field(
+        min_length=1, pattern=NOT_BLANK_PATTERN, description=description, json_schema_extra=extra
+    )
+
+
+VoiceName = Annotated[str, Field(min_length=1, max_length=1024, pattern=NOT_BLANK_PATTERN)]
+
+
+#: Form fields of voice uploads, as OpenAPI schemas.
+VOICE_NAME_FIELD = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 100,
+    "pattern": NOT_BLANK_PATTERN,
+}
+LANGUAGE_FIELD = {
+    "type": "string",
+    "enum": [*language_names(), AUTO, ""],
+    "description": "The voice's language; empty (as an HTML form sends it) or auto: detected.",
+}
+
+
+def _voice_ref(description: str) -> object:
+    return Field(min_length=1, max_length=1024, pattern=NOT_BLANK_PATTERN, description=description)
 
 
 class ErrorDetail(BaseModel):
@@ -69,7 +109,9 @@ class VoiceList(BaseModel):
 
 class VoiceRename(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(description="The new name.")
+    name: str = Field(
+        min_length=1, max_length=100, pattern=NOT_BLANK_PATTERN, description="The new name."
+    )
 
 
 # -- jobs -----------------------------------------------------------------------------------
@@ -77,11 +119,11 @@ class VoiceRename(BaseModel):
 
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(description="Up to 100,000 characters.")
-    voice: str = Field(description="A voice id or name of yours, a sample key, or a stock voice.")
-    language: str | None = Field(None, description="Language code; default: detect.")
-    format: str = Field("wav", description="wav, mp3, opus, aac, flac or pcm.")
-    speed: float = Field(1.0, description="0.25 to 4.")
+    text: str = _text("Up to 100,000 characters (VOICECLONE_MAX_JOB_CHARS).")
+    voice: str = _voice_ref("A voice id or name of yours, a sample key, or a stock voice.")
+    language: LanguageName | None = Field(None, description="Language code; default: detect.")
+    format: AudioFormat = Field("wav", description="The audio format of the result.")
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED, description="0.25 to 4.")
 
 
 class JobError(BaseModel):
@@ -152,13 +194,13 @@ class JobList(BaseModel):
 
 class SpeechCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str
-    voice: str = Field(description="A voice id or name of yours, a sample key, or a stock voice.")
-    language: str | None = None
-    format: str = Field(
+    text: str = _text("Up to 100,000 characters (VOICECLONE_MAX_JOB_CHARS).")
+    voice: str = _voice_ref("A voice id or name of yours, a sample key, or a stock voice.")
+    language: LanguageName | None = None
+    format: AudioFormat = Field(
         "wav", description="wav (unknown-length header), pcm, mp3, opus, aac, flac."
     )
-    speed: float = 1.0
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
 
 
 # -- original routes ------------------------------------------------------------------------
@@ -175,11 +217,11 @@ class LegacyUploadOut(BaseModel):
 
 class LegacySynthesize(BaseModel):
     user_id: str | None = Field(None, description="Must be your owner name, or omitted.")
-    text: str
-    input_voice_gcs: str = Field(description="A blob from /upload-voice, or a voice id or name.")
-    language: str | None = None
-    format: str = "wav"
-    speed: float = 1.0
+    text: str = _text("Up to 100,000 characters (VOICECLONE_MAX_JOB_CHARS).")
+    input_voice_gcs: str = _voice_ref("A blob from /upload-voice, or a voice id or name.")
+    language: LanguageName | None = None
+    format: AudioFormat = "wav"
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
 
 
 class LegacySynthesizeOut(BaseModel):
@@ -204,15 +246,19 @@ class LegacySynthesizeOut(BaseModel):
 
 
 class OpenAIVoiceRef(BaseModel):
-    id: str
+    id: str = _voice_ref("A voice id or name.")
 
 
 class OpenAISpeechCreate(BaseModel):
-    model: str
-    input: str
-    voice: str | OpenAIVoiceRef
-    response_format: str = "mp3"
-    speed: float = 1.0
+    model: str = Field(
+        min_length=1, description="The engine's name or an OpenAI model name (tts-1...)."
+    )
+    input: str = _text("Up to 4,096 characters, as OpenAI's API.", max_chars=4096)
+    voice: VoiceName | OpenAIVoiceRef = Field(
+        description="A voice id or name, a stock voice or an OpenAI name."
+    )
+    response_format: AudioFormat = "mp3"
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
     stream_format: Literal["audio", "sse"] = "audio"
     instructions: str | None = Field(None, description="Accepted and ignored.")
 

@@ -134,13 +134,13 @@ class _FormBuilder:
         if b"name" not in options:
             raise BadUpload('Every form part needs a Content-Disposition header with a "name".')
         self._field_name = self._decode(options[b"name"])
-        if b"filename" not in options:
+        if not self._is_file_part(options):
             if sum(len(v) for v in self.form.fields.values()) >= MAX_FIELDS:
                 raise BadUpload(f"Too many form fields (at most {MAX_FIELDS}).")
             return
         if len(self.form.files) >= MAX_FILES:
             raise BadUpload(f"Too many files in one upload (at most {MAX_FILES}).")
-        filename = self._decode(options[b"filename"])
+        filename = self._decode(options.get(b"filename", b""))
         suffix = Path(filename).suffix
         assert self.form.directory is not None
         path = (
@@ -152,6 +152,16 @@ class _FormBuilder:
         self._sink = path.open("wb")
         self._sinks.append(self._sink)
         self.form.files.append(self._file)
+
+    def _is_file_part(self, options: dict[bytes, bytes]) -> bool:
+        """RFC 7578 makes ``filename`` optional: a part typed as anything but text is a
+        file too (as OpenAPI clients send ``format: binary`` fields)."""
+        if b"filename" in options:
+            return True
+        if not self._content_type:
+            return False
+        media_type, _ = parse_options_header(self._content_type)
+        return not media_type.startswith(b"text/")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         size = end - start
@@ -269,32 +279,33 @@ def consent_claim(form: MultipartForm) -> ConsentClaim:
     )
 
 
-#: The consent fields every voice upload documents (which are needed depends on the mode).
-CONSENT_FIELDS = {"consent": "string", "consent_challenge": "string", "consent_recording": "binary"}
+#: A file part in an OpenAPI form schema.
+BINARY: dict[str, object] = {"type": "string", "format": "binary"}
+#: Marks an operation whose form takes the consent fields of the server's consent mode
+#: (filled in by :mod:`voiceclone.api.openapi`).
+CONSENT_MARK = "x-voiceclone-consent"
+AUDIO_MEDIA_TYPE = "audio/*"
 
 
-def multipart_doc(fields: dict[str, str], required: list[str]) -> dict[str, object]:
+def multipart_doc(
+    fields: dict[str, dict[str, object]],
+    required: list[str],
+    audio: tuple[str, ...] = (),
+    consent: bool = False,
+) -> dict[str, object]:
     """OpenAPI ``requestBody`` for a form read by :func:`read_multipart` (FastAPI cannot see
-    it in the signature). Field types: ``string``, ``binary`` or ``binary[]``."""
-
-    def schema(kind: str) -> dict[str, object]:
-        if kind == "binary[]":
-            return {"type": "array", "items": {"type": "string", "format": "binary"}}
-        if kind == "binary":
-            return {"type": "string", "format": "binary"}
-        return {"type": "string"}
-
-    return {
+    it in the signature). ``audio`` names the file parts that must be recordings."""
+    doc: dict[str, object] = {
         "requestBody": {
             "required": True,
             "content": {
                 "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {name: schema(kind) for name, kind in fields.items()},
-                        "required": required,
-                    }
+                    "schema": {"type": "object", "properties": fields, "required": required},
+                    "encoding": {name: {"contentType": AUDIO_MEDIA_TYPE} for name in audio},
                 }
             },
         }
     }
+    if consent:
+        doc[CONSENT_MARK] = True
+    return doc

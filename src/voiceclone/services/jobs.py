@@ -133,21 +133,22 @@ def jobs_by_status(session_factory: sessionmaker[Session]) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def list_jobs(
-    session: Session, owner: str, limit: int = 50, before: datetime | None = None
-) -> list[JobInfo]:
-    """The owner's jobs, newest first (``before``: only older ones, for paging)."""
-    query = select(Job).where(Job.owner == owner).order_by(Job.created_at.desc()).limit(limit)
-    if before is not None:
-        query = query.where(Job.created_at < before)
+def list_jobs(session: Session, owner: str, limit: int = 50, offset: int = 0) -> list[JobInfo]:
+    """The owner's jobs, newest first."""
+    query = (
+        select(Job)
+        .where(Job.owner == owner)
+        .order_by(Job.created_at.desc(), Job.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return [job_info(job) for job in session.scalars(query)]
 
 
 def delete_job(session: Session, store: ObjectStore, owner: str, job_id: str) -> None:
-    """Remove a finished job and its audio; Conflict while it is queued or running."""
+    """Remove a job and its audio. A queued or running one is stopped: its runner finds
+    the row gone at its next chunk and keeps nothing it made."""
     job = _owned_job(session, owner, job_id)
-    if job.status in UNFINISHED_STATUSES:
-        raise Conflict(f"Job {job_id} is {job.status}; cancel it first.", code="not_finished")
     result = job.result_key
     session.delete(job)
     session.commit()

@@ -10,6 +10,7 @@ arrives over time (the WebSocket) is spoken sentence by sentence as each one com
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ OPENAI_VOICE_ALIASES: dict[str, str] = {
     "verse": "am_puck",
 }
 
+#: Dated snapshots of OpenAI's model, such as gpt-4o-mini-tts-2025-03-20.
+DATED_MODEL = re.compile(r"gpt-4o-mini-tts-[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 #: OpenAI's speech model names, accepted as aliases of the engine this server runs.
 OPENAI_MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 
@@ -59,7 +63,7 @@ def openai_model_ids(engine: Engine) -> list[str]:
 def check_openai_model(engine: Engine, model: str) -> None:
     """Accept the engine's name and OpenAI's TTS model names (dated ones included)."""
     models = openai_model_ids(engine)
-    if model not in models and not model.startswith("gpt-4o-mini-tts-"):
+    if model not in models and not DATED_MODEL.fullmatch(model):
         raise InvalidRequest(
             f"Unknown model {model!r}; available: {', '.join(models)}.", code="model_not_found"
         )

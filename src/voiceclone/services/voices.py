@@ -27,6 +27,7 @@ from voiceclone.safety.consent import verify as verify_consent
 from voiceclone.services import audit
 from voiceclone.services.ownership import find_owned, get_owned
 from voiceclone.services.speech import load_reference, make_profile
+from voiceclone.services.validation import trimmed
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import KeyKind, checked_key, new_key, validate_owner
@@ -174,7 +175,7 @@ def _create_voice(
 
 
 def _checked_name(name: str) -> str:
-    name = (name or "").strip()
+    name = trimmed(name or "")
     limit = get_settings().max_voice_name_chars
     if not name:
         raise InvalidRequest("A voice needs a name.", code="invalid_name")

@@ -58,6 +58,11 @@ _ALIASES: dict[str, str] = {
 }
 
 
+def language_names() -> tuple[str, ...]:
+    """Every code and alias :func:`resolve_language` takes, lower case."""
+    return tuple(dict.fromkeys([*LANGUAGES, *_ALIASES]))
+
+
 def supported_codes() -> str:
     return ", ".join(LANGUAGES)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,7 +19,14 @@ from voiceclone.api.deps import (
     link_or_caller,
 )
 from voiceclone.api.responses import file_response, object_response
-from voiceclone.api.schemas import ERROR_RESPONSES, JobCreate, JobList, JobOut, JobUrls
+from voiceclone.api.schemas import (
+    ERROR_RESPONSES,
+    AudioFormat,
+    JobCreate,
+    JobList,
+    JobOut,
+    JobUrls,
+)
 from voiceclone.api.urls import job_audio_url
 from voiceclone.audio.encode import output_format
 from voiceclone.logs import add_to_context
@@ -83,9 +89,9 @@ def list_jobs(
     session: SessionDep,
     links: LinksDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[datetime | None, Query(description="Only jobs created before this.")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Jobs to skip.")] = 0,
 ) -> JobList:
-    found = jobs.list_jobs(session, owner, limit, before)
+    found = jobs.list_jobs(session, owner, limit, offset)
     return JobList(jobs=[job_out(request, links, info) for info in found])
 
 
@@ -96,25 +102,21 @@ def get_job(
     return job_out(request, links, jobs.get_job(session, owner, job_id))
 
 
+@router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
+def cancel_job(
+    request: Request, job_id: str, owner: OwnerDep, session: SessionDep, links: LinksDep
+) -> JobOut:
+    return job_out(request, links, jobs.cancel_job(session, owner, job_id))
+
+
 @router.delete(
     "/{job_id}",
-    response_model=JobOut,
-    summary="Cancel a queued or running job; delete a finished one and its audio",
-    responses={204: {"description": "The finished job and its audio were deleted."}},
+    status_code=204,
+    summary="Delete a job and its audio (an unfinished job is cancelled first)",
 )
-def delete_job(
-    request: Request,
-    job_id: str,
-    owner: OwnerDep,
-    session: SessionDep,
-    store: StoreDep,
-    links: LinksDep,
-) -> Response | JobOut:
-    info = jobs.get_job(session, owner, job_id)
-    if info.finished:
-        jobs.delete_job(session, store, owner, job_id)
-        return Response(status_code=204)
-    return job_out(request, links, jobs.cancel_job(session, owner, job_id))
+def delete_job(job_id: str, owner: OwnerDep, session: SessionDep, store: StoreDep) -> Response:
+    jobs.delete_job(session, store, owner, job_id)
+    return Response(status_code=204)
 
 
 def _job_audio_object(request: Request) -> str:
@@ -137,11 +139,11 @@ def get_job_audio(
     session: SessionDep,
     store: StoreDep,
     engine: EngineDep,
-    format: str | None = None,
+    format: Annotated[AudioFormat | None, Query(description="Convert to this format.")] = None,
     download: Annotated[bool, Query(description="Save as a file instead of playing.")] = False,
 ) -> Response:
     owner = caller.owner
-    target = output_format(format).name if format else None
+    target = format
     info = jobs.get_job(session, owner, job_id)
     result = jobs.job_result(session, store, owner, job_id)
     filename = f"{job_id}.{output_format(info.format).extension}"

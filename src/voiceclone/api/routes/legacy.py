@@ -30,11 +30,13 @@ from voiceclone.api.deps import (
 from voiceclone.api.responses import media_type_for, object_response
 from voiceclone.api.schemas import (
     ERROR_RESPONSES,
+    LANGUAGE_FIELD,
+    VOICE_NAME_FIELD,
     LegacySynthesize,
     LegacySynthesizeOut,
     LegacyUploadOut,
 )
-from voiceclone.api.uploads import CONSENT_FIELDS, consent_claim, multipart_doc, require_files
+from voiceclone.api.uploads import BINARY, consent_claim, multipart_doc, require_files
 from voiceclone.api.urls import job_audio_url, stream_path, stream_url
 from voiceclone.errors import Forbidden
 from voiceclone.logs import add_to_context
@@ -66,7 +68,15 @@ def _is_local(url: str) -> bool:
     response_model=LegacyUploadOut,
     summary="Upload a reference recording (creates a voice)",
     openapi_extra=multipart_doc(
-        {"user_id": "string", "file": "binary", **CONSENT_FIELDS}, required=["file"]
+        {
+            "user_id": {"type": "string", "description": "Your owner name, or omit it."},
+            "file": BINARY,
+            "name": VOICE_NAME_FIELD,
+            "language": LANGUAGE_FIELD,
+        },
+        required=["file"],
+        audio=("file",),
+        consent=True,
     ),
 )
 def upload_voice(

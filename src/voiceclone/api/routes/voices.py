@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from voiceclone.api.deps import (
@@ -20,8 +20,17 @@ from voiceclone.api.deps import (
     link_or_caller,
 )
 from voiceclone.api.responses import audio_stream_response
-from voiceclone.api.schemas import ERROR_RESPONSES, ConsentOut, VoiceList, VoiceOut, VoiceRename
-from voiceclone.api.uploads import CONSENT_FIELDS, consent_claim, multipart_doc, require_files
+from voiceclone.api.schemas import (
+    ERROR_RESPONSES,
+    LANGUAGE_FIELD,
+    VOICE_NAME_FIELD,
+    AudioFormat,
+    ConsentOut,
+    VoiceList,
+    VoiceOut,
+    VoiceRename,
+)
+from voiceclone.api.uploads import BINARY, MAX_FILES, consent_claim, multipart_doc, require_files
 from voiceclone.api.urls import preview_url, stream_url
 from voiceclone.services import voices
 from voiceclone.services.keys import Caller
@@ -48,8 +57,14 @@ def voice_out(request: Request, links: LinkSigner, info: VoiceInfo) -> VoiceOut:
         "`consent_challenge` (from POST /v1/consent/challenges) and `consent_recording`."
     ),
     openapi_extra=multipart_doc(
-        {"name": "string", "files": "binary[]", "language": "string", **CONSENT_FIELDS},
+        {
+            "name": VOICE_NAME_FIELD,
+            "files": {"type": "array", "items": BINARY, "minItems": 1, "maxItems": MAX_FILES},
+            "language": LANGUAGE_FIELD,
+        },
         required=["name", "files"],
+        audio=("files",),
+        consent=True,
     ),
 )
 def create_voice(
@@ -146,7 +161,7 @@ def preview_voice(
     session: SessionDep,
     engine: EngineDep,
     quotas: QuotasDep,
-    format: str = "mp3",
+    format: Annotated[AudioFormat, Query(description="The preview's audio format.")] = "mp3",
 ) -> StreamingResponse:
     plan = plan_preview(session, engine, caller.owner, voice_id, format)
     quotas.spend_chars(caller, len(plan.text))

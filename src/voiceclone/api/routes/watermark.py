@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from voiceclone.api.deps import OwnerDep, SettingsDep, UploadDep
 from voiceclone.api.schemas import ERROR_RESPONSES, WatermarkDetection
-from voiceclone.api.uploads import multipart_doc, require_files
+from voiceclone.api.uploads import BINARY, multipart_doc, require_files
 from voiceclone.safety.marks import detect_in_file
 
 router = APIRouter(prefix="/v1/watermark", tags=["trust and safety"], responses=ERROR_RESPONSES)
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/watermark", tags=["trust and safety"], responses=
     "/detect",
     response_model=WatermarkDetection,
     summary="Look for the synthetic-speech watermark in a recording (any supported format)",
-    openapi_extra=multipart_doc({"file": "binary"}, required=["file"]),
+    openapi_extra=multipart_doc({"file": BINARY}, required=["file"], audio=("file",)),
 )
 def detect_watermark(owner: OwnerDep, form: UploadDep, settings: SettingsDep) -> WatermarkDetection:
     upload = require_files(form, "file")[0]
