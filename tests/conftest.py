@@ -3,16 +3,22 @@ $VOICECLONE_HOME), one loaded engine per session, and real reference voices."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fakes import FakeEngine
+from service_support import skip_or_fail
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.assets.paths import AssetPaths
+from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
+
+REDIS_URL = os.environ.get("VOICECLONE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="session")
@@ -165,3 +171,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def queue_settings(tmp_path) -> Iterator[Settings]:
+    """Settings with a queue of its own on the test Redis, emptied afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error}")
+    name = f"voiceclone-test-{uuid.uuid4().hex[:8]}"
+    yield Settings(home=tmp_path / "home", queue_url=REDIS_URL, queue_name=name)
+    client.delete(name)
+    client.close()

@@ -5,37 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 
-import pytest
 from fakes import FakeEngine, submit_fake_job, wait_until
 from fakes import read_job as _job
-from service_support import skip_or_fail
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.jobs import LocalJobQueue, open_queue
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 
-REDIS_URL = os.environ.get("VOICECLONE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEXT = "Jobs travel through the broker. A worker speaks them. The result is stored."
-
-
-@pytest.fixture
-def queue_settings(tmp_path) -> Iterator[Settings]:
-    """Settings with a queue of its own on the test Redis, emptied afterwards."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error}")
-    name = f"voiceclone-test-{uuid.uuid4().hex[:8]}"
-    yield Settings(home=tmp_path / "home", queue_url=REDIS_URL, queue_name=name)
-    client.delete(name)
-    client.close()
 
 
 def test_queue_follows_the_setting(queue_settings, session_factory, local_store, fake_engine):

@@ -480,7 +480,9 @@ def audit(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option(help="Port to listen on (Cloud Run sets PORT).", envvar="PORT")
+    ] = 8000,
 ) -> None:
     """Run the HTTP service (API docs at /docs). Installs the model files first if needed."""
     from voiceclone.assets.paths import require_asr_assets, require_engine_assets
@@ -499,9 +501,11 @@ def serve(
 
     from voiceclone.api.app import create_app
     from voiceclone.logs import configure_logging
+    from voiceclone.tracing import configure_tracing
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    configure_tracing("voiceclone-api")
     uvicorn.run(
         create_app(),
         host=host,
@@ -525,9 +529,11 @@ def worker(
     from voiceclone.logs import configure_logging
     from voiceclone.settings import get_settings
     from voiceclone.storage import open_store
+    from voiceclone.tracing import configure_tracing
 
     settings = get_settings()
     log_format = configure_logging(settings.log_format, settings.log_level)
+    configure_tracing("voiceclone-worker")
     if not settings.queue_url:
         console.print(
             "[red]error:[/red] set VOICECLONE_QUEUE_URL to the broker "

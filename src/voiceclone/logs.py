@@ -21,6 +21,8 @@ from typing import Any
 
 import structlog
 
+from voiceclone.tracing import trace_fields
+
 #: The fields of the request (or job) being handled. A dict, shared by reference with the
 #: worker threads a request uses, so an owner learnt in one is on every later line.
 _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -88,6 +90,8 @@ def redact(text: str) -> str:
 
 def _add_context(logger: Any, method: str, event: MutableMapping[str, Any]) -> Any:
     for key, value in (_CONTEXT.get() or {}).items():
+        event.setdefault(key, value)
+    for key, value in trace_fields().items():
         event.setdefault(key, value)
     return event
 

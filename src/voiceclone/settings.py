@@ -17,11 +17,25 @@ def _default_home() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOICECLONE_", extra="ignore")
 
-    home: Path = Field(default_factory=_default_home, description="Cache for model assets.")
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Where the service keeps its data (database, objects, keys) and models.",
+    )
+    models_dir: Path | None = Field(
+        None,
+        description="Model files, when not under home (a container image bakes them in).",
+    )
+
+    @property
+    def models_home(self) -> Path:
+        return self.models_dir or self.home
 
     # Engine
     engine: str = "kokoro"
     onnx_threads: int = Field(0, description="onnxruntime intra-op threads; 0 = all cores.")
+    device: Literal["cpu", "cuda", "auto"] = Field(
+        "cpu", description="Where the engine runs: cpu, cuda, or auto (CUDA when available)."
+    )
     optimize_model: bool = Field(
         True, description="Run the CPU-optimised derivative of the Kokoro model (about 2x faster)."
     )

@@ -40,6 +40,7 @@ from voiceclone.services.oidc import verifier_for
 from voiceclone.services.quotas import Quotas
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
+from voiceclone.tracing import instrument_app
 from voiceclone.web import router as web
 
 #: Worker threads for streamed response bodies (speech chunks, stored objects), apart from
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for module in routers:
         app.include_router(module.router)
     app.include_router(web.router)
+    instrument_app(app)
     return app
 
 

@@ -459,3 +459,23 @@ def session_options(threads: int) -> onnxruntime.SessionOptions:
     options.enable_cpu_mem_arena = True
     options.log_severity_level = 3  # the QDQ model logs harmless warnings at load
     return options
+
+
+CUDA_PROVIDER = "CUDAExecutionProvider"
+CPU_PROVIDER = "CPUExecutionProvider"
+
+
+def onnx_providers(device: str) -> list[str]:
+    """onnxruntime execution providers for ``VOICECLONE_DEVICE``: ``cuda`` insists on CUDA
+    (onnxruntime-gpu, as in the GPU image), ``auto`` takes it when this onnxruntime has it."""
+    available = onnxruntime.get_available_providers()
+    if device == "cuda":
+        if CUDA_PROVIDER not in available:
+            raise RuntimeError(
+                "VOICECLONE_DEVICE=cuda, but this onnxruntime has no CUDA provider: install "
+                "onnxruntime-gpu (the GPU image has it) or set VOICECLONE_DEVICE=cpu."
+            )
+        return [CUDA_PROVIDER, CPU_PROVIDER]
+    if device == "auto" and CUDA_PROVIDER in available:
+        return [CUDA_PROVIDER, CPU_PROVIDER]
+    return [CPU_PROVIDER]

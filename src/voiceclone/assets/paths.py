@@ -48,8 +48,9 @@ MISSING_FILES_SHOWN = 5
 
 
 def resolve_home(home: Path | str | None = None) -> Path:
-    """The asset home: ``home`` if given, else ``get_settings().home`` (``VOICECLONE_HOME``)."""
-    chosen = get_settings().home if home is None else home
+    """The asset home: ``home`` if given, else ``VOICECLONE_MODELS_DIR``, else
+    ``VOICECLONE_HOME``."""
+    chosen = get_settings().models_home if home is None else home
     return Path(chosen).expanduser().absolute()
 
 

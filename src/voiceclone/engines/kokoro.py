@@ -20,7 +20,7 @@ import numpy as np
 import onnxruntime as ort
 import soxr
 
-from voiceclone.assets.optimize import optimize_kokoro, session_options
+from voiceclone.assets.optimize import onnx_providers, optimize_kokoro, session_options
 from voiceclone.assets.paths import AssetPaths, require_engine_assets
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.audio.equalize import apply_equalizer, equalizer_taps, matching_gains_db
@@ -129,7 +129,7 @@ class KokoroEngine:
 
     def __init__(self, paths: AssetPaths | None = None, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        self.paths = paths or require_engine_assets(self.settings.home)
+        self.paths = paths or require_engine_assets(self.settings.models_home)
         self._vocab = _load_vocab()
         self._phonemizer = Phonemizer()
         self.model_path = (
@@ -143,7 +143,9 @@ class KokoroEngine:
     def _open_session(self) -> ort.InferenceSession:
         threads = self.settings.onnx_threads or os.cpu_count() or 1
         return ort.InferenceSession(
-            str(self.model_path), session_options(threads), providers=["CPUExecutionProvider"]
+            str(self.model_path),
+            session_options(threads),
+            providers=onnx_providers(self.settings.device),
         )
 
     def optimized_model(self) -> Path:

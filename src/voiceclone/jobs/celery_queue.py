@@ -26,6 +26,7 @@ from voiceclone.jobs.runner import run_job
 from voiceclone.logs import json_line
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
+from voiceclone.tracing import instrument_celery
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class WorkerContext:
 
 def celery_app(settings: Settings, context: WorkerContext | None = None) -> Celery:
     """The Celery app for ``settings.queue_url``; with ``context`` it can also run jobs."""
+    instrument_celery()
     app = Celery("voiceclone", broker=settings.queue_url, set_as_current=False)
     app.conf.update(
         task_default_queue=settings.queue_name,

@@ -6,6 +6,7 @@ over every job left 'queued' or 'running', since nobody else can be running them
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -84,7 +85,9 @@ class LocalJobQueue:
                 return
             if job_id in self._pending:
                 return
-            self._pending[job_id] = self._executor.submit(self._run, job_id)
+            # The submitter's context (its trace and request id) carries over to the job.
+            context = contextvars.copy_context()
+            self._pending[job_id] = self._executor.submit(context.run, self._run, job_id)
 
     def _run(self, job_id: str) -> None:
         try:

@@ -32,6 +32,7 @@ from voiceclone.services.voices import find_voice, voice_profile
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import result_key
+from voiceclone.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def run_job(
     ``should_cancel`` is polled between chunks (e.g. queue shutdown): if it turns true the
     job is left 'running' and resumes from scratch at the next start.
     """
-    with log_context(job_id=str(job_id)):
+    with log_context(job_id=str(job_id)), span("voiceclone.job", job_id=str(job_id)):
         started = time.monotonic()
         status = _run(job_id, session_factory, store, engine, should_cancel, settings)
         if status is not None:
@@ -149,7 +150,8 @@ def _run_claimed(
     )
     try:
         progress.check_not_interrupted()
-        store.put_file(job.result_key, rendered.path, output_format(job.format).content_type)
+        with span("voiceclone.storage.put", bytes=rendered.size):
+            store.put_file(job.result_key, rendered.path, output_format(job.format).content_type)
     finally:
         rendered.path.unlink(missing_ok=True)
     if not _finish(session_factory, job.id, JobStatus.SUCCEEDED, rendered=rendered):

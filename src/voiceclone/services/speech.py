@@ -20,6 +20,7 @@ from voiceclone.errors import InvalidAudio, InvalidText, VoiceCloneError
 from voiceclone.metrics import measured
 from voiceclone.safety.marks import mark_speech
 from voiceclone.settings import Settings
+from voiceclone.tracing import traced_chunks
 
 Source = str | Path | bytes | BinaryIO
 T = TypeVar("T")
@@ -79,8 +80,10 @@ def synthesize(
 ) -> Iterator[AudioChunk]:
     """Speech as it is made, checked and watermarked (the mark's payload hashes
     ``subject``: a job id, or the id of a stream)."""
-    made = measured(engine.synthesize(text, voice, language, speed), route=subject.split(":")[0])
-    return mark_speech(checked_audio(made), subject, settings)
+    route = subject.split(":")[0]
+    made = measured(engine.synthesize(text, voice, language, speed), route=route)
+    marked = mark_speech(checked_audio(made), subject, settings)
+    return traced_chunks(marked, "voiceclone.synthesis", route=route, language=language)
 
 
 def checked_audio(chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
