@@ -821,7 +821,13 @@ def test_openai_listings(api: Api) -> None:
     voice = create_voice(api, "clone").json()
     models = api.client.get("/v1/models", headers=api.alice).json()
     assert models["object"] == "list"
-    assert {m["id"] for m in models["data"]} == {"fake", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
+    served = {m["id"] for m in models["data"] if m["engine"]["served"]}
+    assert served == {"fake", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
+    known = {m["id"]: m["engine"] for m in models["data"] if not m["engine"]["served"]}
+    assert set(known) == {"kokoro", "xtts"}  # every known engine, with its state here
+    assert known["xtts"]["state"] == "unavailable"
+    assert "VOICECLONE_XTTS_DIR" in known["xtts"]["detail"]
+    assert "non-commercial" in known["xtts"]["licence"]
     voices = api.client.get("/v1/audio/voices", headers=api.alice).json()["voices"]
     assert {"id": voice["id"], "name": "clone", "type": "custom", "language": None} in voices
     assert any(v["id"] == FAKE_STOCK_VOICE and v["type"] == "stock" for v in voices)

@@ -10,7 +10,8 @@ import soxr
 
 from voiceclone.audio.decode import decode_audio
 from voiceclone.audio.reference import prepare_reference
-from voiceclone.cloning.style_encoder import (
+from voiceclone.engines.base import VoiceSample
+from voiceclone.engines.kokoro.style_encoder import (
     METHOD,
     PROSODY_NAMES,
     StyleEncoder,
@@ -19,7 +20,6 @@ from voiceclone.cloning.style_encoder import (
     prosody_features,
     with_mean_row,
 )
-from voiceclone.engines.base import VoiceSample
 
 # Held-out speakers of bench/quality.py's split (sorted en_* names, every third one).
 HELD_OUT = ("brandon", "elizabeth", "james")
@@ -103,7 +103,7 @@ def test_cloning_method_setting_selects_the_blend(engine, reference_voices):
 
 
 def test_training_runs_end_to_end_on_a_tiny_budget(engine, tmp_path):
-    from voiceclone.cloning.train_style_encoder import run_training
+    from voiceclone.engines.kokoro.train_style_encoder import run_training
 
     output = tmp_path / "encoder.npz"
     report = run_training(

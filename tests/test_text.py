@@ -436,7 +436,7 @@ def test_korean_options_add_stress_and_link_words() -> None:
 
 
 def test_korean_ipa_uses_only_kokoro_symbols() -> None:
-    vocab_file = resources.files("voiceclone.engines").joinpath("kokoro_vocab.json")
+    vocab_file = resources.files("voiceclone.engines.kokoro").joinpath("vocab.json")
     vocab = json.loads(vocab_file.read_text("utf-8"))["vocab"]
     syllables = "".join(chr(code) for code in range(0xAC00, 0xD7A4, 7))
     text = " ".join([*KOREAN_WORDS, syllables, "오늘 밤, 비가 와요? 네! 정말요."])

@@ -109,13 +109,28 @@ def _prepare_engine(report: Callable[[str, int, int], None]) -> None:
 
 @models_app.command("status")
 def models_status() -> None:
-    """Show which model files are installed."""
+    """Show which model files are installed, and every engine's state."""
     from voiceclone.assets import status
+    from voiceclone.engines import describe_engines
+    from voiceclone.settings import get_settings
 
     table = Table("group", "state", "files", "size")
     for group in status():
         table.add_row(group.name, group.state, str(group.file_count), f"{group.total_bytes:,}")
     _print_table(table)
+    served = get_settings().engines
+    engines = Table("engine", "state", "served", "version", "device", "languages", "how to get it")
+    for info in describe_engines():
+        engines.add_row(
+            info.name,
+            info.state,
+            "yes" if info.name in served else "no",
+            info.version,
+            info.device,
+            str(len(info.languages)),
+            info.detail,
+        )
+    _print_table(engines)
 
 
 @voices_app.command("list")
@@ -486,9 +501,14 @@ def serve(
 ) -> None:
     """Run the HTTP service (API docs at /docs). Installs the model files first if needed."""
     from voiceclone.assets.paths import require_asr_assets, require_engine_assets
+    from voiceclone.engines import check_served_engines
     from voiceclone.errors import AssetsMissing
     from voiceclone.settings import get_settings
 
+    try:
+        check_served_engines(get_settings())
+    except VoiceCloneError as error:
+        raise _fail(error) from error
     try:
         require_engine_assets()
         if get_settings().consent == "spoken":
@@ -524,7 +544,7 @@ def worker(
 ) -> None:
     """Run synthesis jobs from the Celery queue at VOICECLONE_QUEUE_URL (scale-out)."""
     from voiceclone.db import make_session_factory
-    from voiceclone.engines import load_engine
+    from voiceclone.engines import load_served_engine
     from voiceclone.jobs.celery_queue import WorkerContext, run_worker
     from voiceclone.logs import configure_logging
     from voiceclone.settings import get_settings
@@ -540,7 +560,10 @@ def worker(
             "(e.g. redis://127.0.0.1:6379/0); without it the server runs jobs itself."
         )
         raise typer.Exit(code=2)
-    engine = load_engine(settings.engine)
+    try:
+        engine = load_served_engine(settings)
+    except VoiceCloneError as error:
+        raise _fail(error) from error
     engine.warm_up()
     context = WorkerContext(
         session_factory=make_session_factory(settings.database_url),
@@ -570,12 +593,12 @@ def train_style_encoder(
     ] = None,
 ) -> None:
     """Learn the style encoder (cloning v2) from audio the engine speaks itself."""
-    from voiceclone.cloning.train_style_encoder import DEFAULT_OUTPUT, run_training
+    from voiceclone.engines.kokoro import train_style_encoder as train
 
     try:
-        run_training(
+        train(
             samples,
-            output or DEFAULT_OUTPUT,
+            output,
             data,
             seed=seed,
             kind=kind,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_home() -> Path:
@@ -30,8 +30,22 @@ class Settings(BaseSettings):
     def models_home(self) -> Path:
         return self.models_dir or self.home
 
-    # Engine
-    engine: str = "kokoro"
+    @field_validator("engines", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    # Engines
+    engine: str = Field("kokoro", description="The default engine (tts-1, /synthesize).")
+    engines: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["kokoro"],
+        description="Engines this process serves, comma-separated (e.g. kokoro,xtts).",
+    )
+    xtts_dir: Path | None = Field(
+        None, description="The XTTS-v2 release files (model.pth, config.json, vocab.json, ...)."
+    )
     onnx_threads: int = Field(0, description="onnxruntime intra-op threads; 0 = all cores.")
     device: Literal["cpu", "cuda", "auto"] = Field(
         "cpu", description="Where the engine runs: cpu, cuda, or auto (CUDA when available)."

@@ -28,7 +28,7 @@ from voiceclone.api.routes import (
     watermark,
 )
 from voiceclone.db import make_session_factory, migrate, session_scope
-from voiceclone.engines import Engine, load_engine
+from voiceclone.engines import Engine, load_served_engine
 from voiceclone.jobs import open_queue
 from voiceclone.metrics import watch_jobs
 from voiceclone.safety.consent import warn_if_consent_off
@@ -116,7 +116,7 @@ def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
     watch_jobs(lambda: jobs_by_status(factory))
     app.state.links = LinkSigner(settings)
     app.state.oidc = verifier_for(settings)
-    app.state.engine = engine or load_engine(settings.engine)
+    app.state.engine = engine or load_served_engine(settings)
     warm_up = getattr(app.state.engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup
         warm_up()

@@ -263,11 +263,27 @@ class OpenAISpeechCreate(BaseModel):
     instructions: str | None = Field(None, description="Accepted and ignored.")
 
 
+class EngineState(BaseModel):
+    """An engine behind a model id, and whether it can speak here."""
+
+    name: str
+    version: str
+    state: Literal["ready", "missing", "unavailable"]
+    served: bool = Field(description="This server speaks with it now.")
+    languages: list[str]
+    sample_rate: int
+    device: str
+    streams: bool
+    detail: str = Field("", description="When not ready: what is missing and how to get it.")
+    licence: str = ""
+
+
 class OpenAIModel(BaseModel):
     id: str
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+    engine: EngineState | None = None
 
 
 class OpenAIModelList(BaseModel):

@@ -1,1 +1,1 @@
-"""Turning reference recordings into something an engine can speak with."""
+"""Speaker embeddings (d-vectors), shared by the engines and the consent check."""

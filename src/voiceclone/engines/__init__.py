@@ -1,19 +1,103 @@
-"""Speech engines behind one protocol (see ``base.Engine``)."""
+"""Speech engines behind one protocol (see ``base.Engine``), one package per engine.
+
+Each engine package exposes ``describe(settings) -> EngineInfo`` (cheap: no model is
+loaded) and ``load(settings) -> Engine``. ``VOICECLONE_ENGINES`` chooses which ones a
+process serves; ``VOICECLONE_ENGINE`` is the default among them.
+"""
 
 from __future__ import annotations
 
-from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
+import dataclasses
+import importlib
+from types import ModuleType
 
-__all__ = ["Engine", "VoiceProfile", "VoiceSample", "load_engine"]
+from voiceclone.engines.base import Engine, EngineInfo, VoiceProfile, VoiceSample
+from voiceclone.errors import InvalidRequest, VoiceCloneError
+from voiceclone.settings import Settings, get_settings
+
+__all__ = [
+    "Engine",
+    "EngineInfo",
+    "VoiceProfile",
+    "VoiceSample",
+    "check_served_engines",
+    "describe_engines",
+    "engine_info",
+    "engine_names",
+    "load_engine",
+    "load_served_engine",
+]
+
+ENGINE_PACKAGES = {
+    "kokoro": "voiceclone.engines.kokoro",
+    "xtts": "voiceclone.engines.xtts",
+}
 
 
-def load_engine(name: str | None = None) -> Engine:
-    """The engine named in settings (or ``name``), with its model loaded."""
-    from voiceclone.settings import get_settings
+class UnknownEngine(InvalidRequest):
+    code = "engine_not_found"
 
-    chosen = name or get_settings().engine
-    if chosen == "kokoro":
-        from voiceclone.engines.kokoro import KokoroEngine
 
-        return KokoroEngine()
-    raise ValueError(f"Unknown engine {chosen!r}; available: kokoro")
+class EngineUnavailable(VoiceCloneError):
+    code = "engine_unavailable"
+    status = 503
+
+
+def engine_names() -> tuple[str, ...]:
+    return tuple(ENGINE_PACKAGES)
+
+
+def _package(name: str) -> ModuleType:
+    if name not in ENGINE_PACKAGES:
+        raise UnknownEngine(
+            f"Unknown engine {name!r}; known engines: {', '.join(ENGINE_PACKAGES)}."
+        )
+    return importlib.import_module(ENGINE_PACKAGES[name])
+
+
+def describe_engines(settings: Settings | None = None) -> list[EngineInfo]:
+    """Every known engine with its state on this machine."""
+    chosen = settings or get_settings()
+    return [_package(name).describe(chosen) for name in ENGINE_PACKAGES]
+
+
+def engine_info(engine: Engine, settings: Settings | None = None) -> EngineInfo:
+    """What a loaded engine is; ready, since it is loaded."""
+    if engine.name in ENGINE_PACKAGES:
+        described = _package(engine.name).describe(settings or get_settings())
+        return dataclasses.replace(described, state="ready", detail="")
+    return EngineInfo(
+        name=engine.name,
+        version=engine.version,
+        languages=(),
+        sample_rate=engine.sample_rate,
+        device="cpu",
+        streams=True,
+        state="ready",
+    )
+
+
+def load_engine(name: str | None = None, settings: Settings | None = None) -> Engine:
+    """The engine named (default: the settings' default engine), with its model loaded."""
+    chosen = settings or get_settings()
+    return _package(name or chosen.engine).load(chosen)
+
+
+def check_served_engines(settings: Settings) -> None:
+    """Refuse (with what to do) unless every engine in ``VOICECLONE_ENGINES`` is known and
+    the default is among them: a process then fails at start, not on its first request."""
+    if settings.engine not in settings.engines:
+        raise UnknownEngine(
+            f"The default engine {settings.engine!r} is not among VOICECLONE_ENGINES "
+            f"({', '.join(settings.engines)})."
+        )
+    for name in settings.engines:
+        info = _package(name).describe(settings)
+        if not info.ready and name != settings.engine:
+            raise EngineUnavailable(f"Engine {name!r} cannot run here: {info.detail}")
+
+
+def load_served_engine(settings: Settings) -> Engine:
+    """The default engine, after :func:`check_served_engines`."""
+    check_served_engines(settings)
+    return load_engine(settings.engine, settings)

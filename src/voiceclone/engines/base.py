@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -88,6 +88,27 @@ class VoiceSample:
     samples: np.ndarray
     sample_rate: int
     name: str = ""
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What an engine is, and whether this process could run it, known without loading it."""
+
+    name: str
+    version: str
+    languages: tuple[str, ...]
+    sample_rate: int
+    device: str
+    streams: bool
+    state: Literal["ready", "missing", "unavailable"]
+    """ready; missing (files to install, ``detail`` says which and how); unavailable (this
+    version cannot run it)."""
+    detail: str = ""
+    licence: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
 
 
 @runtime_checkable

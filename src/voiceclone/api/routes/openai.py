@@ -19,12 +19,14 @@ from voiceclone.api.responses import (
 )
 from voiceclone.api.schemas import (
     ERROR_RESPONSES,
+    EngineState,
     OpenAIModel,
     OpenAIModelList,
     OpenAISpeechCreate,
     OpenAIVoice,
     OpenAIVoiceList,
 )
+from voiceclone.engines import EngineInfo, describe_engines, engine_info
 from voiceclone.services.streaming import (
     OPENAI_VOICE_ALIASES,
     check_openai_model,
@@ -129,9 +131,36 @@ def audio_voices(owner: OwnerDep, session: SessionDep, engine: EngineDep) -> Ope
 
 @router.get("/models", response_model=OpenAIModelList, summary="Models (OpenAI's models.list)")
 def models(owner: OwnerDep, engine: EngineDep) -> OpenAIModelList:
-    return OpenAIModelList(
-        data=[
-            OpenAIModel(id=model, created=MODELS_CREATED, owned_by="voiceclone")
-            for model in openai_model_ids(engine)
-        ]
+    """The model ids ``/v1/audio/speech`` takes, then every other known engine with what it
+    needs (``engine.detail``)."""
+    served = _engine_state(engine_info(engine), served=True)
+    speakable = [
+        OpenAIModel(id=model, created=MODELS_CREATED, owned_by="voiceclone", engine=served)
+        for model in openai_model_ids(engine)
+    ]
+    others = [
+        OpenAIModel(
+            id=info.name,
+            created=MODELS_CREATED,
+            owned_by="voiceclone",
+            engine=_engine_state(info, served=False),
+        )
+        for info in describe_engines()
+        if info.name != engine.name
+    ]
+    return OpenAIModelList(data=[*speakable, *others])
+
+
+def _engine_state(info: EngineInfo, served: bool) -> EngineState:
+    return EngineState(
+        name=info.name,
+        version=info.version,
+        state=info.state,
+        served=served,
+        languages=list(info.languages),
+        sample_rate=info.sample_rate,
+        device=info.device,
+        streams=info.streams,
+        detail=info.detail,
+        licence=info.licence,
     )

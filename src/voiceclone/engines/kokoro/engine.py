@@ -20,21 +20,22 @@ import numpy as np
 import onnxruntime as ort
 import soxr
 
-from voiceclone.assets.optimize import onnx_providers, optimize_kokoro, session_options
 from voiceclone.assets.paths import AssetPaths, require_engine_assets
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.audio.equalize import apply_equalizer, equalizer_taps, matching_gains_db
-from voiceclone.cloning.blend import best_blend
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import SpeakerEmbedder
-from voiceclone.cloning.style_encoder import METHOD as STYLE_ENCODER_METHOD
-from voiceclone.cloning.style_encoder import (
+from voiceclone.engines.base import VoiceProfile, VoiceSample
+from voiceclone.engines.kokoro import NAME, SAMPLE_RATE, VERSION
+from voiceclone.engines.kokoro.blend import best_blend
+from voiceclone.engines.kokoro.optimize import onnx_providers, optimize_kokoro, session_options
+from voiceclone.engines.kokoro.style_encoder import METHOD as STYLE_ENCODER_METHOD
+from voiceclone.engines.kokoro.style_encoder import (
     load_encoder,
     pooled_features,
     recording_features,
     with_mean_row,
 )
-from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidRequest, InvalidText
 from voiceclone.settings import Settings, get_settings
 from voiceclone.text.language import LANGUAGES, resolve_language
@@ -42,10 +43,9 @@ from voiceclone.text.normalize import normalize_text
 from voiceclone.text.phonemize import Phonemizer
 from voiceclone.text.split import iter_text_chunks
 
-SAMPLE_RATE = 24_000
 MAX_TOKENS = 510
 STYLE_DIM = 256
-ENGINE_VERSION = "kokoro-v1.0-int8"
+ENGINE_VERSION = VERSION
 # Bump when optimize_kokoro changes, so installed copies are derived again.
 OPTIMIZATION_REVISION = 1
 DETECTION_PEEK_CHARS = 200
@@ -67,7 +67,7 @@ REFINE_SIGMA = 0.3
 
 
 def _load_vocab() -> dict[str, int]:
-    text = resources.files("voiceclone.engines").joinpath("kokoro_vocab.json").read_text("utf-8")
+    text = resources.files("voiceclone.engines.kokoro").joinpath("vocab.json").read_text("utf-8")
     return json.loads(text)["vocab"]
 
 
@@ -123,7 +123,7 @@ def _with_peek(pieces: Iterable[str], enough_chars: int) -> tuple[str, Iterator[
 
 
 class KokoroEngine:
-    name = "kokoro"
+    name = NAME
     version = ENGINE_VERSION
     sample_rate = SAMPLE_RATE
 

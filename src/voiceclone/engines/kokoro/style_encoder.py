@@ -1,14 +1,14 @@
 """Cloning v2: a learned style encoder, features of a recording -> Kokoro style.
 
 Kokoro has no encoder from audio to its 256-d style space, so one is learned from audio the
-engine makes itself (see :mod:`voiceclone.cloning.train_style_encoder`): styles sampled
+engine makes itself (see :mod:`voiceclone.engines.kokoro.train_style_encoder`): styles sampled
 around the stock voices are spoken, each recording is described by cheap features (the
 d-vector of :mod:`voiceclone.cloning.embedder` plus pitch, spectral tilt and rate
 statistics), and a small model maps the features back to the style's mean row.
 
 At voice creation the predicted row replaces the mean row of a base table (the stock-voice
 blend), which keeps Kokoro's per-length row structure. Runtime is numpy only; the weights
-are a small ``.npz`` committed under ``cloning/weights/``.
+are a small ``.npz`` committed under ``engines/kokoro/weights/``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 from voiceclone.cloning.embedder import SAMPLE_RATE, SpeakerEmbedder
 
 FEATURE_VERSION = 1
-WEIGHTS_PACKAGE = "voiceclone.cloning.weights"
+WEIGHTS_PACKAGE = "voiceclone.engines.kokoro.weights"
 WEIGHTS_FILE = "style_encoder_v1.npz"
 METHOD = "style-encoder-v1"
 

@@ -418,6 +418,9 @@ def _qdq(src: str, scale: str, zero: str, dst: str) -> list[onnx.NodeProto]:
     ]
 
 
+READABLE_BY_ALL = 0o644
+
+
 def optimize_kokoro(src: Path, dst: Path) -> None:
     """Write a ~2x faster copy of the int8 ``kokoro.onnx`` (``src``) to ``dst``.
 
@@ -440,6 +443,9 @@ def optimize_kokoro(src: Path, dst: Path) -> None:
     # A unique temp name: two processes may optimise at once; each replace is atomic.
     with tempfile.NamedTemporaryFile(dir=dst.parent, suffix=".partial", delete=False) as tmp:
         tmp.write(model.SerializeToString(deterministic=True))
+    # Temp files are private (0600); a derived model is as readable as the downloaded one,
+    # so other users (a container's service user) can load it.
+    Path(tmp.name).chmod(READABLE_BY_ALL)
     Path(tmp.name).replace(dst)
 
 

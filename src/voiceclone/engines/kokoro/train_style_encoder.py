@@ -10,7 +10,7 @@ style's mean row; the table actually spoken is the base blend shifted to that ro
 Training: a one-hidden-layer MLP (torch, training time only) or, without torch, ridge
 regression; both export to the numpy runtime of :class:`StyleEncoder`.
 
-    voiceclone train-style-encoder --samples 1500 --output src/voiceclone/cloning/weights/...
+    voiceclone train-style-encoder --samples 1500 --output src/voiceclone/engines/kokoro/weights/...
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 import soxr
 
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
-from voiceclone.cloning.style_encoder import (
+from voiceclone.engines.kokoro.style_encoder import (
     FEATURE_VERSION,
     StyleEncoder,
     recording_features,
@@ -207,7 +207,7 @@ def generate_data(
 
 
 def len_features() -> int:
-    from voiceclone.cloning.style_encoder import PROSODY_NAMES
+    from voiceclone.engines.kokoro.style_encoder import PROSODY_NAMES
 
     return 256 + len(PROSODY_NAMES)
 
