@@ -133,7 +133,8 @@ EOF
     range=$(curl -sS -o /dev/null -w '%{http_code} %{size_download}' -H 'Range: bytes=0-99' \
         "$BASE_URL$stream")
     echo "Range: bytes=0-99 -> $range"
-    echo "worker entry point: $(in_container voiceclone worker --help | head -3 | tail -1)"
+    in_container voiceclone worker --help >"$WORK/worker-help.txt" 2>&1
+    echo "worker entry point: $(grep -m1 -o 'Run synthesis jobs[^.]*' "$WORK/worker-help.txt")"
 }
 
 need_tools

@@ -12,6 +12,7 @@ import json
 import time
 import tracemalloc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -562,7 +563,9 @@ def test_job_validation_errors(api: Api) -> None:
     assert_error(api.client.get("/v1/jobs/not-a-uuid", headers=api.alice), 404, "not_found")
 
 
-def test_job_cancel_and_unfinished_audio(tmp_path: Path) -> None:
+@contextmanager
+def _slow_job_running(tmp_path: Path) -> Iterator[tuple[TestClient, FakeEngine, dict, str]]:
+    """A server whose engine is slow, and alice's job on it, already making audio."""
     engine = FakeEngine(chunk_delay=0.2, chars_per_chunk=5)
     app = create_app(api_settings(tmp_path), engine=engine)
     with TestClient(app) as client:
@@ -572,36 +575,35 @@ def test_job_cancel_and_unfinished_audio(tmp_path: Path) -> None:
             "/v1/jobs", headers=alice, json={"text": "slow " * 40, "voice": FAKE_STOCK_VOICE}
         ).json()
         wait_until(engine.first_chunk.is_set)
-        pending = client.get(f"/v1/jobs/{job['id']}/audio", headers=alice)
+        yield client, engine, alice, job["id"]
+
+
+def _assert_stops_making_audio(engine: FakeEngine) -> None:
+    made = engine.chunks_made
+    time.sleep(0.6)
+    assert engine.chunks_made <= made + 1  # stopped at the next chunk
+
+
+def test_job_cancel_and_unfinished_audio(tmp_path: Path) -> None:
+    with _slow_job_running(tmp_path) as (client, engine, alice, job_id):
+        pending = client.get(f"/v1/jobs/{job_id}/audio", headers=alice)
         assert_error(pending, 409, "not_ready")
-        cancelled = client.post(f"/v1/jobs/{job['id']}/cancel", headers=alice)
+        cancelled = client.post(f"/v1/jobs/{job_id}/cancel", headers=alice)
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-        made = engine.chunks_made
-        time.sleep(0.6)
-        assert engine.chunks_made <= made + 1  # stopped at the next chunk
-        assert_error(client.get(f"/v1/jobs/{job['id']}/audio", headers=alice), 404)
-        again = client.post(f"/v1/jobs/{job['id']}/cancel", headers=alice)
+        _assert_stops_making_audio(engine)
+        assert_error(client.get(f"/v1/jobs/{job_id}/audio", headers=alice), 404)
+        again = client.post(f"/v1/jobs/{job_id}/cancel", headers=alice)
         assert again.status_code == 200 and again.json()["status"] == "cancelled"
-        assert client.delete(f"/v1/jobs/{job['id']}", headers=alice).status_code == 204
-        assert_error(client.get(f"/v1/jobs/{job['id']}", headers=alice), 404, "not_found")
-        assert_error(client.post(f"/v1/jobs/{job['id']}/cancel", headers=alice), 404)
+        assert client.delete(f"/v1/jobs/{job_id}", headers=alice).status_code == 204
+        assert_error(client.get(f"/v1/jobs/{job_id}", headers=alice), 404, "not_found")
+        assert_error(client.post(f"/v1/jobs/{job_id}/cancel", headers=alice), 404)
 
 
 def test_deleting_a_running_job_stops_it(tmp_path: Path) -> None:
-    engine = FakeEngine(chunk_delay=0.2, chars_per_chunk=5)
-    app = create_app(api_settings(tmp_path), engine=engine)
-    with TestClient(app) as client:
-        with app.state.session_factory() as session:
-            alice = bearer(create_api_key(session, "alice"))
-        job = client.post(
-            "/v1/jobs", headers=alice, json={"text": "slow " * 40, "voice": FAKE_STOCK_VOICE}
-        ).json()
-        wait_until(engine.first_chunk.is_set)
-        assert client.delete(f"/v1/jobs/{job['id']}", headers=alice).status_code == 204
-        assert_error(client.get(f"/v1/jobs/{job['id']}", headers=alice), 404, "not_found")
-        made = engine.chunks_made
-        time.sleep(0.6)
-        assert engine.chunks_made <= made + 1
+    with _slow_job_running(tmp_path) as (client, engine, alice, job_id):
+        assert client.delete(f"/v1/jobs/{job_id}", headers=alice).status_code == 204
+        assert_error(client.get(f"/v1/jobs/{job_id}", headers=alice), 404, "not_found")
+        _assert_stops_making_audio(engine)
 
 
 def test_failed_job_records_its_error(tmp_path: Path) -> None:
