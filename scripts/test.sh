@@ -2,6 +2,12 @@
 # Set everything up (idempotent, cached) and run the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ " $* " == *" -m xtts "* ]]; then
+    # The XTTS-v2 tests run in their own environment (torch 2.9 with torchaudio).
+    scripts/setup-xtts.sh
+    . .venv-xtts/bin/activate
+    exec python -m pytest "$@"
+fi
 scripts/setup.sh --eval --browser
 . .venv/bin/activate
 ruff check src tests bench

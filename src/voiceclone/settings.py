@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     xtts_dir: Path | None = Field(
         None, description="The XTTS-v2 release files (model.pth, config.json, vocab.json, ...)."
     )
+    xtts_half_precision: bool = Field(False, description="XTTS-v2 in float16 on CUDA.")
+    xtts_stream_chunk_tokens: int = Field(
+        20, ge=1, description="XTTS-v2 audio tokens per streamed chunk (fewer: sooner audio)."
+    )
     onnx_threads: int = Field(0, description="onnxruntime intra-op threads; 0 = all cores.")
     device: Literal["cpu", "cuda", "auto"] = Field(
         "cpu", description="Where the engine runs: cpu, cuda, or auto (CUDA when available)."

@@ -156,13 +156,13 @@ async function onCreateVoice(event) {
   say(message, t("creating"));
   try {
     const voice = await (await request("POST", "/v1/voices", { form })).json();
-    say(message, t("created", { name: voice.name }));
     $("create-form").reset();
     state.recording = null;
     $("recorded").textContent = "";
     showStatement();
     if (state.consent?.mode === "spoken") await newChallenge();
-    await loadVoices(voice.id);
+    await loadVoices(voice.id); // selected before it is announced, so "Speak" uses it at once
+    say(message, t("created", { name: voice.name }));
   } catch (error) {
     say(message, messageOf(error), true); // the API's own words, e.g. why a sample was refused
   } finally {
