@@ -827,7 +827,7 @@ def test_openai_listings(api: Api) -> None:
     assert served == {"fake", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
     known = {m["id"]: m["engine"] for m in models["data"] if not m["engine"]["served"]}
     assert set(known) == {"kokoro", "xtts"}  # every known engine, with its state here
-    assert known["xtts"]["state"] == "unavailable"
+    assert known["xtts"]["state"] == "missing"
     assert "VOICECLONE_XTTS_DIR" in known["xtts"]["detail"]
     assert "non-commercial" in known["xtts"]["licence"]
     voices = api.client.get("/v1/audio/voices", headers=api.alice).json()["voices"]

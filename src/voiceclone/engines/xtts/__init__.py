@@ -12,8 +12,8 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voiceclone.engines import EngineUnavailable
 from voiceclone.engines.base import EngineInfo
-from voiceclone.errors import VoiceCloneError
 from voiceclone.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,9 +42,8 @@ HOW_TO_GET = (
 HASH_BLOCK = 1 << 20
 
 
-class ReleaseInvalid(VoiceCloneError):
-    code = "engine_unavailable"
-    status = 503
+class ReleaseInvalid(EngineUnavailable):
+    """The XTTS-v2 stack or release files are missing or altered."""
 
 
 def missing_packages() -> list[str]:
