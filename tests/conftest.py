@@ -184,6 +184,7 @@ def queue_settings(tmp_path) -> Iterator[Settings]:
     except redis.RedisError as error:
         skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error}")
     name = f"voiceclone-test-{uuid.uuid4().hex[:8]}"
-    yield Settings(home=tmp_path / "home", queue_url=REDIS_URL, queue_name=name)
-    client.delete(name)
+    settings = Settings(home=tmp_path / "home", queue_url=REDIS_URL, queue_name=name)
+    yield settings
+    client.delete(*(f"{name}.{engine}" for engine in ("kokoro", "xtts")))
     client.close()

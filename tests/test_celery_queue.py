@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from fakes import FakeEngine, submit_fake_job, wait_until
 from fakes import read_job as _job
@@ -65,3 +66,41 @@ def test_worker_command_needs_a_broker(tmp_path):
     )
     assert result.returncode == 2
     assert b"VOICECLONE_QUEUE_URL" in result.stderr
+
+
+def test_jobs_go_to_the_queue_of_their_engine(
+    queue_settings: Settings,
+    session_factory: sessionmaker[Session],
+    local_store: ObjectStore,
+    fake_engine: FakeEngine,
+):
+    """A worker that holds another engine never takes a job; one that holds this one does."""
+    from celery.contrib.testing.worker import start_worker
+
+    from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
+
+    assert queue_settings.engine_queue == f"{queue_settings.queue_name}.kokoro"
+    api_side = CeleryJobQueue(celery_app(queue_settings))
+    job_id = submit_fake_job(session_factory, api_side, fake_engine, TEXT).id
+    context = WorkerContext(session_factory, local_store, fake_engine)
+
+    xtts_settings = queue_settings.model_copy(update={"engine": "xtts", "engines": ["xtts"]})
+    with start_worker(
+        celery_app(xtts_settings, context),
+        pool="threads",
+        concurrency=1,
+        perform_ping_check=False,
+        shutdown_timeout=10,
+    ):
+        time.sleep(2)
+    assert _job(session_factory, job_id).status == "queued"
+
+    with start_worker(
+        celery_app(queue_settings, context),
+        pool="threads",
+        concurrency=1,
+        perform_ping_check=False,
+        shutdown_timeout=10,
+    ):
+        wait_until(lambda: _job(session_factory, job_id).finished, timeout=30)
+    assert _job(session_factory, job_id).status == "succeeded"

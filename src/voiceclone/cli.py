@@ -18,6 +18,7 @@ from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import VoiceCloneError
 from voiceclone.safety.consent import ConsentClaim
+from voiceclone.settings import Settings, comma_separated
 
 app = typer.Typer(help="Speak any text in the voice of a short recording.", no_args_is_help=True)
 models_app = typer.Typer(help="Install and inspect model files.", no_args_is_help=True)
@@ -498,6 +499,10 @@ def serve(
     port: Annotated[
         int, typer.Option(help="Port to listen on (Cloud Run sets PORT).", envvar="PORT")
     ] = 8000,
+    engines: Annotated[
+        str | None,
+        typer.Option(help="Engines to serve, comma-separated (default: VOICECLONE_ENGINES)."),
+    ] = None,
 ) -> None:
     """Run the HTTP service (API docs at /docs). Installs the model files first if needed."""
     from voiceclone.assets.paths import require_asr_assets, require_engine_assets
@@ -505,13 +510,17 @@ def serve(
     from voiceclone.errors import AssetsMissing
     from voiceclone.settings import get_settings
 
+    settings = get_settings()
+    if engines:
+        settings = settings.model_copy(update={"engines": comma_separated(engines)})
     try:
-        check_served_engines(get_settings())
+        check_served_engines(settings)
     except VoiceCloneError as error:
         raise _fail(error) from error
     try:
-        require_engine_assets()
-        if get_settings().consent == "spoken":
+        if "kokoro" in settings.engines:
+            require_engine_assets()
+        if settings.consent == "spoken":
             require_asr_assets()
     except AssetsMissing:
         console.print("Model files are not installed yet; installing them first.")
@@ -523,11 +532,10 @@ def serve(
     from voiceclone.logs import configure_logging
     from voiceclone.tracing import configure_tracing
 
-    settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     configure_tracing("voiceclone-api")
     uvicorn.run(
-        create_app(),
+        create_app(settings),
         host=host,
         port=port,
         log_config=None,
@@ -536,11 +544,28 @@ def serve(
     )
 
 
+def _with_engine(settings: Settings, engine: str | None, device: str | None) -> Settings:
+    """``settings`` for a process that holds ``engine`` (alone) on ``device``."""
+    update: dict[str, object] = {}
+    if engine:
+        update |= {"engine": engine, "engines": [engine]}
+    if device:
+        if device not in ("cpu", "cuda", "auto"):
+            raise typer.BadParameter("--device must be cpu, cuda or auto")
+        update["device"] = device
+    return settings.model_copy(update=update) if update else settings
+
+
 @app.command()
 def worker(
     concurrency: Annotated[
         int | None, typer.Option(help="Jobs run at once (default: VOICECLONE_WORKER_THREADS).")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="The engine this worker holds; it takes only that engine's queue."),
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda or auto.")] = None,
 ) -> None:
     """Run synthesis jobs from the Celery queue at VOICECLONE_QUEUE_URL (scale-out)."""
     from voiceclone.db import make_session_factory
@@ -551,7 +576,7 @@ def worker(
     from voiceclone.storage import open_store
     from voiceclone.tracing import configure_tracing
 
-    settings = get_settings()
+    settings = _with_engine(get_settings(), engine, device)
     log_format = configure_logging(settings.log_format, settings.log_level)
     configure_tracing("voiceclone-worker")
     if not settings.queue_url:

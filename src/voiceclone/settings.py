@@ -14,6 +14,10 @@ def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "voiceclone"
 
 
+def comma_separated(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOICECLONE_", extra="ignore")
 
@@ -30,12 +34,15 @@ class Settings(BaseSettings):
     def models_home(self) -> Path:
         return self.models_dir or self.home
 
+    @property
+    def engine_queue(self) -> str:
+        """The queue of this process's default engine: jobs for it, workers that hold it."""
+        return f"{self.queue_name}.{self.engine}"
+
     @field_validator("engines", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [name.strip() for name in value.split(",") if name.strip()]
-        return value
+        return comma_separated(value) if isinstance(value, str) else value
 
     # Engines
     engine: str = Field("kokoro", description="The default engine (tts-1, /synthesize).")
@@ -157,7 +164,9 @@ class Settings(BaseSettings):
             "`voiceclone worker` processes, which own the engine, run them."
         ),
     )
-    queue_name: str = Field("voiceclone", description="The Celery queue that carries jobs.")
+    queue_name: str = Field(
+        "voiceclone", description="Celery queues carry jobs as <queue_name>.<engine>."
+    )
     queue_visibility_timeout_s: int = Field(
         3600,
         description=(

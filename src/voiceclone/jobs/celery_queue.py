@@ -48,7 +48,7 @@ def celery_app(settings: Settings, context: WorkerContext | None = None) -> Cele
     instrument_celery()
     app = Celery("voiceclone", broker=settings.queue_url, set_as_current=False)
     app.conf.update(
-        task_default_queue=settings.queue_name,
+        task_default_queue=settings.engine_queue,
         task_ignore_result=True,  # job state lives in the jobs table
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -103,7 +103,7 @@ def _say_as_record(message: str, stream: TextIO = sys.__stderr__) -> None:
 def run_worker(
     settings: Settings, context: WorkerContext, concurrency: int, log_format: str = "json"
 ) -> None:
-    """Run a Celery worker for ``settings.queue_name`` until it is told to stop. With
+    """Run a Celery worker for ``settings.engine_queue`` until it is told to stop. With
     ``worker_metrics_port`` set, it serves Prometheus metrics there."""
     setup_logging.connect(_keep_our_logging, weak=False)
     if log_format == "json":
@@ -111,14 +111,14 @@ def run_worker(
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port)
     app = celery_app(settings, context)
-    log.info("worker on queue %r, %d thread(s)", settings.queue_name, concurrency)
+    log.info("worker on queue %r, %d thread(s)", settings.engine_queue, concurrency)
     app.worker_main(
         [
             "--quiet",  # no banner on standard output: every line there is a log record
             "worker",
             "--pool=threads",
             f"--concurrency={concurrency}",
-            f"--queues={settings.queue_name}",
+            f"--queues={settings.engine_queue}",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
