@@ -6,6 +6,7 @@ virtual environment of their own."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,7 @@ def settings(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Setting
         engines=["xtts"],
         xtts_dir=release,
         xtts_stream_chunk_tokens=4,
-        device="cpu",
+        device=os.environ.get("VOICECLONE_TEST_DEVICE", "cpu"),  # scripts/gpu-check.sh: cuda
     )
 
 
