@@ -181,3 +181,40 @@ def test_the_api_speaks_with_xtts(client: TestClient, tmp_path: Path) -> None:
         ),
         400,
     )
+
+
+def test_a_voice_made_with_another_engine_gets_its_xtts_profile_on_first_use(
+    settings: Settings, engine: XttsEngine, tmp_path: Path
+) -> None:
+    from fakes import FakeEngine
+
+    from voiceclone.db.models import VoiceEngineProfile
+
+    chosen = settings.model_copy(
+        update={
+            "home": tmp_path / "home",
+            "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "storage_url": (tmp_path / "objects").as_uri(),
+            "engine": "fake",
+            "engines": ["fake", "xtts"],
+        }
+    )
+    app = create_app(chosen, engine=FakeEngine(), more_engines=[engine])
+    with TestClient(app) as client:
+        with app.state.session_factory() as session:
+            alice = bearer(create_api_key(session, "alice"))
+        reference = write_speech_wav(tmp_path / "me.wav", seconds=4.0)
+        with reference.open("rb") as file:
+            voice = client.post(
+                "/v1/voices",
+                headers=alice,
+                data={"name": "me", "consent": "true"},
+                files={"files": ("me.wav", file, "audio/wav")},
+            ).json()["id"]
+        body = {"text": "Hello there.", "voice": voice, "engine": "xtts"}
+        speech = client.post("/v1/speech", headers=alice, json=body)
+        assert speech.status_code == 200 and speech.content[:4] == b"RIFF"
+        with app.state.session_factory() as session:
+            (kept,) = session.query(VoiceEngineProfile).all()
+        assert kept.engine == "xtts"
+        assert VoiceProfile.from_json(kept.profile).style.shape == (1, 32, 64)

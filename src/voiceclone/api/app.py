@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import anyio
@@ -28,7 +28,7 @@ from voiceclone.api.routes import (
     watermark,
 )
 from voiceclone.db import make_session_factory, migrate, session_scope
-from voiceclone.engines import Engine, load_served_engine
+from voiceclone.engines import Engine, load_engine, load_served_engine
 from voiceclone.jobs import open_queue
 from voiceclone.metrics import watch_jobs
 from voiceclone.safety.consent import warn_if_consent_off
@@ -60,16 +60,21 @@ Every route but `/healthz` and `/readyz` needs `Authorization: Bearer <key>`
 """
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    more_engines: Sequence[Engine] = (),
+) -> FastAPI:
     """The service app. At start-up it migrates the database, opens the object store,
-    loads the engine (unless ``engine`` is given, e.g. a test double) and starts the job
-    queue, which resumes jobs a crash left unfinished."""
+    loads the engines (unless ``engine``, the default, and ``more_engines`` are given, e.g.
+    test doubles) and starts the job queue, which resumes jobs a crash left unfinished."""
     chosen = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.stream_limiter = anyio.CapacityLimiter(STREAM_THREADS)
-        await anyio.to_thread.run_sync(_start, app, chosen, engine)
+        await anyio.to_thread.run_sync(_start, app, chosen, engine, more_engines)
         try:
             yield
         finally:
@@ -105,7 +110,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
-def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
+def _start(
+    app: FastAPI, settings: Settings, engine: Engine | None, more_engines: Sequence[Engine]
+) -> None:
     warn_if_unmarked(settings)
     warn_if_consent_off(settings)
     migrate(settings.database_url)
@@ -117,6 +124,12 @@ def _start(app: FastAPI, settings: Settings, engine: Engine | None) -> None:
     app.state.links = LinkSigner(settings)
     app.state.oidc = verifier_for(settings)
     app.state.engine = engine or load_served_engine(settings)
+    app.state.engines = {app.state.engine.name: app.state.engine}
+    app.state.engines |= {other.name: other for other in more_engines}
+    if engine is None:  # the others this replica serves (VOICECLONE_ENGINES)
+        for name in settings.engines:
+            if name not in app.state.engines:
+                app.state.engines[name] = load_engine(name, settings)
     warm_up = getattr(app.state.engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup
         warm_up()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from voiceclone.api.uploads import MultipartForm, read_multipart
+from voiceclone.engines import held_engine
 from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, Unauthorized
 from voiceclone.jobs.base import JobQueue
@@ -62,6 +63,16 @@ async def get_store(request: Request) -> ObjectStore:
 
 async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
+
+
+def held_engines(app: Any) -> dict[str, Engine]:
+    """The engines this process speaks with, by name (the default among them)."""
+    return getattr(app.state, "engines", None) or {app.state.engine.name: app.state.engine}
+
+
+def chosen_engine(app: Any, name: str | None) -> Engine:
+    """The engine a request names, or the default; 400 naming those held otherwise."""
+    return held_engine(held_engines(app), app.state.engine, name)
 
 
 async def get_queue(request: Request) -> JobQueue:

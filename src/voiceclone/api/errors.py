@@ -89,7 +89,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 def _field_checks(request: Request) -> dict[str, Callable[[Any], object]]:
     """The service's own check for each field the schema constrains, by field name: a value
     the schema refuses gets the same 400 (code and message) as from the service itself."""
-    engine = request.app.state.engine
+    from voiceclone.api.deps import held_engines  # deps imports this module's neighbours
+
+    engines = held_engines(request.app).values()
     return {
         "text": check_text,
         "input": check_text,
@@ -97,7 +99,7 @@ def _field_checks(request: Request) -> dict[str, Callable[[Any], object]]:
         "response_format": output_format,
         "speed": check_speed,
         "language": lambda value: resolve_language("", value),
-        "model": lambda value: check_openai_model(engine, value),
+        "model": lambda value: check_openai_model(engines, value),
     }
 
 

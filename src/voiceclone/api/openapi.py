@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from voiceclone.api.deps import held_engines
 from voiceclone.api.uploads import AUDIO_MEDIA_TYPE, BINARY, CONSENT_MARK
 from voiceclone.services.streaming import openai_model_ids
 from voiceclone.settings import Settings
@@ -49,7 +50,9 @@ def install_openapi(app: FastAPI) -> None:
             _text_limits(schema, settings.max_job_chars)
             engine = getattr(app.state, "engine", None)
             if engine is not None:
-                _model_names(schema, openai_model_ids(engine))
+                held = held_engines(app)
+                _model_names(schema, openai_model_ids(held.values()))
+                _engine_names(schema, list(held))
             _links(schema)
             app.openapi_schema = schema
         return app.openapi_schema
@@ -101,6 +104,20 @@ def _model_names(schema: dict[str, Any], models: list[str]) -> None:
             "description": described.get("description", ""),
             "title": "Model",
         }
+
+
+#: Request bodies that take an ``engine``.
+ENGINE_CHOOSING = ("SpeechCreate",)
+
+
+def _engine_names(schema: dict[str, Any], engines: list[str]) -> None:
+    """``engine`` takes the engines this server holds (one more is a 400)."""
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ENGINE_CHOOSING:
+        if name in components:
+            field = components[name]["properties"]["engine"]
+            field.pop("anyOf", None)
+            field.update({"type": "string", "enum": engines})
 
 
 #: (path, method) of an operation -> {link name: (target operationId, parameters)}.

@@ -196,6 +196,9 @@ class SpeechCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = _text("Up to 100,000 characters (VOICECLONE_MAX_JOB_CHARS).")
     voice: str = _voice_ref("A voice id or name of yours, a sample key, or a stock voice.")
+    engine: str | None = Field(
+        None, description="An engine this server holds (GET /v1/models); default: its default."
+    )
     language: LanguageName | None = None
     format: AudioFormat = Field(
         "wav", description="wav (unknown-length header), pcm, mp3, opus, aac, flac."

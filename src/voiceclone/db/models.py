@@ -110,6 +110,19 @@ class Voice(Base):
     consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class VoiceEngineProfile(Base):
+    """A voice's profile for an engine other than the one that made it, made on first use
+    from the stored samples (``Voice.profile`` is the making engine's)."""
+
+    __tablename__ = "voice_profiles"
+
+    voice_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    engine: Mapped[str] = mapped_column(String(64), primary_key=True)
+    engine_version: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_status_created_at", "status", "created_at"),)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Mapping
 from types import ModuleType
 
 from voiceclone.engines.base import Engine, EngineInfo, VoiceProfile, VoiceSample
@@ -24,6 +25,7 @@ __all__ = [
     "describe_engines",
     "engine_info",
     "engine_names",
+    "held_engine",
     "load_engine",
     "load_served_engine",
 ]
@@ -81,6 +83,20 @@ def load_engine(name: str | None = None, settings: Settings | None = None) -> En
     """The engine named (default: the settings' default engine), with its model loaded."""
     chosen = settings or get_settings()
     return _package(name or chosen.engine).load(chosen)
+
+
+def held_engine(held: Mapping[str, Engine], default: Engine, name: str | None) -> Engine:
+    """The engine a request names (None: the default) among those this process holds."""
+    if not name:
+        return default
+    if name in held:
+        return held[name]
+    available = ", ".join(held)
+    if name in ENGINE_PACKAGES:
+        raise UnknownEngine(
+            f"This server does not speak with the {name!r} engine; it holds: {available}."
+        )
+    raise UnknownEngine(f"Unknown engine {name!r}; this server speaks with: {available}.")
 
 
 def check_served_engines(settings: Settings) -> None:

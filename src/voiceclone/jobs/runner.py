@@ -139,7 +139,7 @@ def _run_claimed(
     should_cancel: Callable[[], bool],
     settings: Settings | None,
 ) -> str:
-    profile = _load_profile(session_factory, engine, job)
+    profile = _load_profile(session_factory, engine, job, store)
     progress = _ProgressTracker(session_factory, job, should_cancel)
     subject = job_subject(job.id)
     chunks = synthesize(
@@ -236,13 +236,13 @@ def _status_of(session_factory: SessionFactory, job_id: uuid.UUID) -> str | None
 
 
 def _load_profile(
-    session_factory: SessionFactory, engine: Engine, job: _ClaimedJob
+    session_factory: SessionFactory, engine: Engine, job: _ClaimedJob, store: ObjectStore
 ) -> VoiceProfile:
     with session_scope(session_factory) as session:
         if job.voice_id is None:
-            return find_voice(session, engine, job.owner, job.voice_ref).profile
+            return find_voice(session, engine, job.owner, job.voice_ref, store).profile
         try:
-            return voice_profile(session, engine, job.owner, str(job.voice_id))
+            return voice_profile(session, engine, job.owner, str(job.voice_id), store)
         except NotFound:
             raise NotFound(
                 f"The voice {job.voice_ref!r} was deleted before the job could run."

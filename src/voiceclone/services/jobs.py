@@ -81,6 +81,7 @@ def submit_job(
     speed: float = 1.0,
     *,
     admit: Callable[[], None] | None = None,
+    store: ObjectStore | None = None,
 ) -> JobInfo:
     """Validate everything, record the job as queued (committed), then hand it to ``queue``.
 
@@ -90,7 +91,7 @@ def submit_job(
     """
     validate_owner(owner)
     request = _validated_request(text, language, fmt, speed)
-    voice = find_voice(session, engine, owner, voice_ref)
+    voice = find_voice(session, engine, owner, voice_ref, store)
     if admit is not None:
         admit()
     job_id = uuid.uuid4()

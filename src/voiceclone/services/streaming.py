@@ -28,6 +28,7 @@ from voiceclone.services.speech import checked_audio, started, synthesize
 from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice, get_voice, preview_text, voice_profile
 from voiceclone.settings import Settings, get_settings
+from voiceclone.storage.base import ObjectStore
 from voiceclone.text.language import AUTO, resolve_language
 from voiceclone.text.split import iter_sentences
 
@@ -56,17 +57,32 @@ DATED_MODEL = re.compile(r"gpt-4o-mini-tts-[0-9]{4}-[0-9]{2}-[0-9]{2}")
 OPENAI_MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 
 
-def openai_model_ids(engine: Engine) -> list[str]:
-    return [engine.name, *OPENAI_MODEL_ALIASES]
+#: Model names that pick an engine besides its own name.
+ENGINE_MODEL_NAMES = {"xtts-v2": "xtts"}
 
 
-def check_openai_model(engine: Engine, model: str) -> None:
-    """Accept the engine's name and OpenAI's TTS model names (dated ones included)."""
-    models = openai_model_ids(engine)
+def openai_model_ids(engines: Iterable[Engine]) -> list[str]:
+    """The ``model`` values this server takes: each engine's name (and other names for
+    it), then OpenAI's, which mean the default engine."""
+    names = [engine.name for engine in engines]
+    extra = [model for model, name in ENGINE_MODEL_NAMES.items() if name in names]
+    return [*names, *extra, *OPENAI_MODEL_ALIASES]
+
+
+def check_openai_model(engines: Iterable[Engine], model: str) -> None:
+    """Accept the engines' names and OpenAI's TTS model names (dated ones included)."""
+    models = openai_model_ids(engines)
     if model not in models and not DATED_MODEL.fullmatch(model):
         raise InvalidRequest(
             f"Unknown model {model!r}; available: {', '.join(models)}.", code="model_not_found"
         )
+
+
+def engine_for_model(engines: dict[str, Engine], default: Engine, model: str) -> Engine:
+    """The engine an OpenAI ``model`` names; OpenAI's own names mean the default one."""
+    check_openai_model(engines.values(), model)
+    name = ENGINE_MODEL_NAMES.get(model, model)
+    return engines.get(name, default)
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,7 @@ def voice_settings(
     speed: float = 1.0,
     *,
     openai_aliases: bool = False,
+    store: ObjectStore | None = None,
 ) -> VoiceSettings:
     """Check format, speed and language, then resolve the voice (see ``find_voice``).
 
@@ -114,7 +131,7 @@ def voice_settings(
     if language and language.strip().lower() != AUTO:
         code = resolve_language("", language)
     return VoiceSettings(
-        profile=_profile(session, engine, owner, voice_ref, openai_aliases),
+        profile=_profile(session, engine, owner, voice_ref, openai_aliases, store),
         language=code,
         format=audio_format,
         speed=speed,
@@ -122,10 +139,15 @@ def voice_settings(
 
 
 def _profile(
-    session: Session, engine: Engine, owner: str, voice_ref: str, openai_aliases: bool
+    session: Session,
+    engine: Engine,
+    owner: str,
+    voice_ref: str,
+    openai_aliases: bool,
+    store: ObjectStore | None,
 ) -> VoiceProfile:
     try:
-        return find_voice(session, engine, owner, voice_ref).profile
+        return find_voice(session, engine, owner, voice_ref, store).profile
     except NotFound:
         alias = OPENAI_VOICE_ALIASES.get((voice_ref or "").strip().lower())
         if not openai_aliases or alias is None or alias not in engine.stock_voice_names():
@@ -145,22 +167,36 @@ def plan_speech(
     *,
     max_chars: int | None = None,
     openai_aliases: bool = False,
+    store: ObjectStore | None = None,
 ) -> SpeechPlan:
     """Validate a one-shot speech request; raises a 4xx VoiceCloneError on bad input."""
     check_text(text, max_chars)
     voice = voice_settings(
-        session, engine, owner, voice_ref, language, fmt, speed, openai_aliases=openai_aliases
+        session,
+        engine,
+        owner,
+        voice_ref,
+        language,
+        fmt,
+        speed,
+        openai_aliases=openai_aliases,
+        store=store,
     )
     return SpeechPlan(text=text, voice=voice)
 
 
 def plan_preview(
-    session: Session, engine: Engine, owner: str, voice_id: str, fmt: str = "mp3"
+    session: Session,
+    engine: Engine,
+    owner: str,
+    voice_id: str,
+    fmt: str = "mp3",
+    store: ObjectStore | None = None,
 ) -> SpeechPlan:
     """A short sentence in one of the owner's voices, in the voice's language."""
     info = get_voice(session, owner, voice_id)
     voice = VoiceSettings(
-        profile=voice_profile(session, engine, owner, voice_id),
+        profile=voice_profile(session, engine, owner, voice_id, store),
         language=info.language,
         format=output_format(fmt).name,
         speed=1.0,

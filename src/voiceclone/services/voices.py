@@ -15,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from voiceclone.db.models import Voice, utcnow
+from voiceclone.db.models import Voice, VoiceEngineProfile, utcnow
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import Conflict, InvalidAudio, InvalidRequest, NotFound, VoiceCloneError
 from voiceclone.metrics import UPLOADS_REFUSED, VOICES_CREATED
@@ -266,6 +267,7 @@ def delete_voice(
     keys = list(voice.sample_keys)
     if voice.consent and voice.consent.get("recording_key"):
         keys.append(voice.consent["recording_key"])
+    session.execute(delete(VoiceEngineProfile).where(VoiceEngineProfile.voice_id == voice.id))
     session.delete(voice)
     audit.record(session, "voice.deleted", owner, actor_key_id, voice_id, {"name": voice.name})
     session.commit()
@@ -287,14 +289,20 @@ def preview_text(language: str | None = None) -> str:
 # -- resolving references -----------------------------------------------------------------
 
 
-def resolve_voice(session: Session, engine: Engine, owner: str, ref: str) -> VoiceProfile:
+def resolve_voice(
+    session: Session, engine: Engine, owner: str, ref: str, store: ObjectStore | None = None
+) -> VoiceProfile:
     """The profile ``ref`` names; see :func:`find_voice`."""
-    return find_voice(session, engine, owner, ref).profile
+    return find_voice(session, engine, owner, ref, store).profile
 
 
-def find_voice(session: Session, engine: Engine, owner: str, ref: str) -> ResolvedVoice:
+def find_voice(
+    session: Session, engine: Engine, owner: str, ref: str, store: ObjectStore | None = None
+) -> ResolvedVoice:
     """Resolve a voice id, a voice name (newest wins), a sample key of the caller's
-    (``voices/{owner}/….wav``), or a stock voice name — in that order.
+    (``voices/{owner}/….wav``), or a stock voice name — in that order. A voice made with
+    another engine gets this engine's profile, made from its samples in ``store`` the first
+    time and kept.
     """
     ref = (ref or "").strip()
     voice = (
@@ -303,7 +311,8 @@ def find_voice(session: Session, engine: Engine, owner: str, ref: str) -> Resolv
         or _voice_with_sample(session, owner, ref)
     )
     if voice is not None:
-        return ResolvedVoice(profile=_profile_of(voice, engine), voice_id=str(voice.id))
+        profile = _profile_of(session, voice, engine, store)
+        return ResolvedVoice(profile=profile, voice_id=str(voice.id))
     if ref and ref in engine.stock_voice_names():
         return ResolvedVoice(profile=engine.stock_voice(ref), stock_name=ref)
     raise NotFound(
@@ -312,9 +321,15 @@ def find_voice(session: Session, engine: Engine, owner: str, ref: str) -> Resolv
     )
 
 
-def voice_profile(session: Session, engine: Engine, owner: str, voice_id: str) -> VoiceProfile:
-    """The stored profile of one of ``owner``'s voices, by id."""
-    return _profile_of(_owned_voice(session, owner, voice_id), engine)
+def voice_profile(
+    session: Session,
+    engine: Engine,
+    owner: str,
+    voice_id: str,
+    store: ObjectStore | None = None,
+) -> VoiceProfile:
+    """The profile of one of ``owner``'s voices for ``engine``, by id."""
+    return _profile_of(session, _owned_voice(session, owner, voice_id), engine, store)
 
 
 def _voice_by_id(session: Session, owner: str, ref: str) -> Voice | None:
@@ -349,14 +364,52 @@ def _owned_voice(session: Session, owner: str, voice_id: str) -> Voice:
     return get_owned(session, Voice, owner, voice_id, "voice")
 
 
-def _profile_of(voice: Voice, engine: Engine) -> VoiceProfile:
-    profile = VoiceProfile.from_json(voice.profile)
-    if profile.engine != engine.name:
+def _profile_of(
+    session: Session, voice: Voice, engine: Engine, store: ObjectStore | None
+) -> VoiceProfile:
+    if voice.engine == engine.name:
+        return VoiceProfile.from_json(voice.profile)
+    kept = session.get(VoiceEngineProfile, (voice.id, engine.name))
+    if kept is not None and kept.engine_version == engine.version:
+        return VoiceProfile.from_json(kept.profile)
+    if store is None:
         raise Conflict(
-            f"Voice {voice.name!r} was made for the {profile.engine!r} engine; this server "
-            f"runs {engine.name!r}. Upload its recordings again to use it here.",
+            f"Voice {voice.name!r} was made with the {voice.engine!r} engine and has no "
+            f"{engine.name!r} profile yet; it is made the first time the voice speaks with it.",
             code="voice_engine_mismatch",
         )
+    return _make_engine_profile(session, voice, engine, store, kept)
+
+
+def _make_engine_profile(
+    session: Session,
+    voice: Voice,
+    engine: Engine,
+    store: ObjectStore,
+    stale: VoiceEngineProfile | None,
+) -> VoiceProfile:
+    """``engine``'s profile of ``voice``, from its stored samples; kept for next time."""
+    samples = [
+        load_reference(b"".join(store.iter_range(key)), engine.sample_rate, name=key)
+        for key in voice.sample_keys
+    ]
+    profile = make_profile(engine, samples, [voice.language] if voice.language else [])
+    if stale is not None:
+        session.delete(stale)
+        session.flush()
+    session.add(
+        VoiceEngineProfile(
+            voice_id=voice.id,
+            engine=engine.name,
+            engine_version=engine.version,
+            profile=profile.to_json(),
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:  # another process made it meanwhile: theirs is as good
+        session.rollback()
+    log.info("made the %s profile of voice %s from its samples", engine.name, voice.id)
     return profile
 
 

@@ -75,6 +75,7 @@ def create_job(
         body.format,
         body.speed,
         admit=lambda: quotas.spend_chars(caller, len(body.text)),
+        store=request.app.state.store,
     )
     add_to_context(job_id=info.id)
     out = job_out(request, links, info)

@@ -147,6 +147,7 @@ def synthesize(
         body.format,
         body.speed,
         admit=lambda: quotas.spend_chars(caller, len(body.text)),
+        store=request.app.state.store,
     )
     assert info.result_key is not None
     add_to_context(job_id=info.id)

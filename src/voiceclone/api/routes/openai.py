@@ -10,7 +10,15 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from voiceclone.api.deps import CallerDep, EngineDep, OwnerDep, QuotasDep, SessionDep
+from voiceclone.api.deps import (
+    CallerDep,
+    EngineDep,
+    OwnerDep,
+    QuotasDep,
+    SessionDep,
+    StoreDep,
+    held_engines,
+)
 from voiceclone.api.responses import (
     STREAM_HEADERS,
     audio_stream_response,
@@ -28,8 +36,9 @@ from voiceclone.api.schemas import (
 )
 from voiceclone.engines import EngineInfo, describe_engines, engine_info
 from voiceclone.services.streaming import (
+    ENGINE_MODEL_NAMES,
     OPENAI_VOICE_ALIASES,
-    check_openai_model,
+    engine_for_model,
     openai_model_ids,
     plan_speech,
     speech_bytes,
@@ -54,9 +63,10 @@ def create_speech(
     caller: CallerDep,
     session: SessionDep,
     engine: EngineDep,
+    store: StoreDep,
     quotas: QuotasDep,
 ) -> StreamingResponse:
-    check_openai_model(engine, body.model)
+    engine = engine_for_model(held_engines(request.app), engine, body.model)
     voice_ref = body.voice if isinstance(body.voice, str) else body.voice.id
     plan = plan_speech(
         session,
@@ -69,6 +79,7 @@ def create_speech(
         body.speed,
         max_chars=MAX_INPUT_CHARS,
         openai_aliases=True,
+        store=store,
     )
     quotas.spend_chars(caller, len(plan.text))
     release = quotas.open_stream(caller)
@@ -130,13 +141,19 @@ def audio_voices(owner: OwnerDep, session: SessionDep, engine: EngineDep) -> Ope
 
 
 @router.get("/models", response_model=OpenAIModelList, summary="Models (OpenAI's models.list)")
-def models(owner: OwnerDep, engine: EngineDep) -> OpenAIModelList:
+def models(request: Request, owner: OwnerDep, engine: EngineDep) -> OpenAIModelList:
     """The model ids ``/v1/audio/speech`` takes, then every other known engine with what it
     needs (``engine.detail``)."""
-    served = _engine_state(engine_info(engine), served=True)
+    held = held_engines(request.app)
+    states = {name: _engine_state(engine_info(held[name]), served=True) for name in held}
     speakable = [
-        OpenAIModel(id=model, created=MODELS_CREATED, owned_by="voiceclone", engine=served)
-        for model in openai_model_ids(engine)
+        OpenAIModel(
+            id=model,
+            created=MODELS_CREATED,
+            owned_by="voiceclone",
+            engine=states.get(ENGINE_MODEL_NAMES.get(model, model), states[engine.name]),
+        )
+        for model in openai_model_ids(held.values())
     ]
     others = [
         OpenAIModel(
@@ -146,7 +163,7 @@ def models(owner: OwnerDep, engine: EngineDep) -> OpenAIModelList:
             engine=_engine_state(info, served=False),
         )
         for info in describe_engines()
-        if info.name != engine.name
+        if info.name not in held
     ]
     return OpenAIModelList(data=[*speakable, *others])
 

@@ -5,10 +5,10 @@ WebSocket protocol (``/v1/speech/ws``):
 1. Authenticate with ``Authorization: Bearer <key>`` on the upgrade request, or put
    ``"api_key"`` in the first message, or (the web app) send the session cookie from a page
    of this server.
-2. The client sends a JSON config: ``{"voice": ..., "language": ..., "format": "pcm",
-   "speed": 1.0}`` (only ``voice`` is required; ``format`` defaults to ``pcm``, s16le mono at
-   the rate given in the reply). The server answers ``{"type": "ready", "format",
-   "content_type", "sample_rate"}``.
+2. The client sends a JSON config: ``{"voice": ..., "engine": ..., "language": ...,
+   "format": "pcm", "speed": 1.0}`` (only ``voice`` is required; ``engine`` one this server
+   holds; ``format`` defaults to ``pcm``, s16le mono at the rate given in the reply). The
+   server answers ``{"type": "ready", "format", "content_type", "sample_rate"}``.
 3. The client sends text: plain text frames, or ``{"type": "text", "text": "..."}``.
    Synthesis starts as soon as a clause is complete; the server sends binary audio frames
    as they are made.
@@ -41,11 +41,12 @@ from starlette.websockets import WebSocketState
 from voiceclone.api.deps import (
     SESSION_COOKIE,
     CallerDep,
-    EngineDep,
     QuotasDep,
     SessionDep,
+    StoreDep,
     caller_for_cookie,
     caller_for_token,
+    chosen_engine,
 )
 from voiceclone.api.responses import audio_stream_response
 from voiceclone.api.schemas import ERROR_RESPONSES, SpeechCreate
@@ -80,11 +81,20 @@ def speech(
     body: SpeechCreate,
     caller: CallerDep,
     session: SessionDep,
-    engine: EngineDep,
+    store: StoreDep,
     quotas: QuotasDep,
 ) -> StreamingResponse:
+    engine = chosen_engine(request.app, body.engine)
     plan = plan_speech(
-        session, engine, caller.owner, body.text, body.voice, body.language, body.format, body.speed
+        session,
+        engine,
+        caller.owner,
+        body.text,
+        body.voice,
+        body.language,
+        body.format,
+        body.speed,
+        store=store,
     )
     quotas.spend_chars(caller, len(plan.text))
     release = quotas.open_stream(caller)
@@ -115,7 +125,7 @@ async def speech_ws(websocket: WebSocket) -> None:
         config = await _receive_json(websocket)
         caller = await run_in_threadpool(_caller, websocket, config)
         await run_in_threadpool(quotas.count_request, caller)
-        engine: Engine = websocket.app.state.engine
+        engine = chosen_engine(websocket.app, _engine_name(config))
         voice = await run_in_threadpool(_voice_for, websocket, engine, caller.owner, config)
         release = await run_in_threadpool(quotas.open_stream, caller)
     except WebSocketDisconnect:
@@ -167,6 +177,13 @@ def _token(websocket: WebSocket, config: dict[str, Any]) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _engine_name(config: dict[str, Any]) -> str | None:
+    name = config.get("engine")
+    if name is not None and not isinstance(name, str):
+        raise InvalidRequest('"engine" must be the name of an engine.', code="invalid_request")
+    return name
+
+
 def _voice_for(
     websocket: WebSocket, engine: Engine, owner: str, config: dict[str, Any]
 ) -> VoiceSettings:
@@ -179,7 +196,16 @@ def _voice_for(
     fmt = config.get("format") or "pcm"
     language = config.get("language")
     with websocket.app.state.session_factory() as session:
-        return voice_settings(session, engine, owner, voice, language, str(fmt), float(speed))
+        return voice_settings(
+            session,
+            engine,
+            owner,
+            voice,
+            language,
+            str(fmt),
+            float(speed),
+            store=websocket.app.state.store,
+        )
 
 
 async def _receive_json(websocket: WebSocket) -> dict[str, Any]:

@@ -163,7 +163,7 @@ def preview_voice(
     quotas: QuotasDep,
     format: Annotated[AudioFormat, Query(description="The preview's audio format.")] = "mp3",
 ) -> StreamingResponse:
-    plan = plan_preview(session, engine, caller.owner, voice_id, format)
+    plan = plan_preview(session, engine, caller.owner, voice_id, format, request.app.state.store)
     quotas.spend_chars(caller, len(plan.text))
     release = quotas.open_stream(caller)
     return audio_stream_response(request, engine, plan.text, plan.voice, release)
