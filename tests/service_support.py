@@ -274,3 +274,14 @@ class Server:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def celery_worker(app: object) -> Iterator[None]:
+    """A Celery worker in this process (threads, one job at a time) on ``app``'s queue."""
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(
+        app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10
+    ):
+        yield

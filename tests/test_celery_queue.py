@@ -9,6 +9,7 @@ import time
 
 from fakes import FakeEngine, submit_fake_job, wait_until
 from fakes import read_job as _job
+from service_support import celery_worker
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.jobs import LocalJobQueue, open_queue
@@ -34,8 +35,6 @@ def test_a_job_sent_before_any_worker_runs_once_one_starts(
     local_store: ObjectStore,
     fake_engine: FakeEngine,
 ):
-    from celery.contrib.testing.worker import start_worker
-
     from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
 
     api_side = CeleryJobQueue(celery_app(queue_settings))
@@ -45,9 +44,7 @@ def test_a_job_sent_before_any_worker_runs_once_one_starts(
     worker_app = celery_app(
         queue_settings, WorkerContext(session_factory, local_store, fake_engine)
     )
-    with start_worker(
-        worker_app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10
-    ):
+    with celery_worker(worker_app):
         wait_until(lambda: _job(session_factory, job_id).finished, timeout=30)
     job = _job(session_factory, job_id)
     assert job.status == "succeeded", job
@@ -75,8 +72,6 @@ def test_jobs_go_to_the_queue_of_their_engine(
     fake_engine: FakeEngine,
 ):
     """A worker that holds another engine never takes a job; one that holds this one does."""
-    from celery.contrib.testing.worker import start_worker
-
     from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
 
     assert queue_settings.engine_queue == f"{queue_settings.queue_name}.kokoro"
@@ -85,22 +80,10 @@ def test_jobs_go_to_the_queue_of_their_engine(
     context = WorkerContext(session_factory, local_store, fake_engine)
 
     xtts_settings = queue_settings.model_copy(update={"engine": "xtts", "engines": ["xtts"]})
-    with start_worker(
-        celery_app(xtts_settings, context),
-        pool="threads",
-        concurrency=1,
-        perform_ping_check=False,
-        shutdown_timeout=10,
-    ):
+    with celery_worker(celery_app(xtts_settings, context)):
         time.sleep(2)
     assert _job(session_factory, job_id).status == "queued"
 
-    with start_worker(
-        celery_app(queue_settings, context),
-        pool="threads",
-        concurrency=1,
-        perform_ping_check=False,
-        shutdown_timeout=10,
-    ):
+    with celery_worker(celery_app(queue_settings, context)):
         wait_until(lambda: _job(session_factory, job_id).finished, timeout=30)
     assert _job(session_factory, job_id).status == "succeeded"

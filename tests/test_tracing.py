@@ -12,6 +12,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from service_support import celery_worker
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.settings import Settings
@@ -97,8 +98,6 @@ def test_a_celery_job_continues_the_submitters_trace(
     fake_engine: FakeEngine,
     spans: InMemorySpanExporter,
 ) -> None:
-    from celery.contrib.testing.worker import start_worker
-
     from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
 
     api_side = CeleryJobQueue(celery_app(queue_settings))
@@ -107,9 +106,7 @@ def test_a_celery_job_continues_the_submitters_trace(
     worker_app = celery_app(
         queue_settings, WorkerContext(session_factory, local_store, fake_engine)
     )
-    with start_worker(
-        worker_app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10
-    ):
+    with celery_worker(worker_app):
         wait_until(lambda: read_job(session_factory, job_id).finished, timeout=30)
 
     job_span = _named(spans.get_finished_spans(), "voiceclone.job")

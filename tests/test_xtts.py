@@ -133,21 +133,20 @@ def test_stock_speakers_from_the_release(engine: XttsEngine) -> None:
     assert profile.style is not None and profile.style.shape == (1, 32, 64)
 
 
-@pytest.fixture
-def client(settings: Settings, engine: XttsEngine, tmp_path: Path) -> Iterator[TestClient]:
-    chosen = settings.model_copy(
+def _app_settings(settings: Settings, tmp_path: Path, **update: object) -> Settings:
+    """``settings`` with a database and object store of this test's own."""
+    return settings.model_copy(
         update={
             "home": tmp_path / "home",
             "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
             "storage_url": (tmp_path / "objects").as_uri(),
+            **update,
         }
     )
-    app = create_app(chosen, engine=engine)
-    with TestClient(app) as running:
-        yield running
 
 
-def test_the_api_speaks_with_xtts(client: TestClient, tmp_path: Path) -> None:
+def _alice_with_voice(client: TestClient, tmp_path: Path) -> tuple[dict[str, str], str]:
+    """Alice's key, and a voice of hers made from a real recording."""
     with client.app.state.session_factory() as session:
         alice = bearer(create_api_key(session, "alice"))
     reference = write_speech_wav(tmp_path / "me.wav", seconds=4.0)
@@ -159,7 +158,18 @@ def test_the_api_speaks_with_xtts(client: TestClient, tmp_path: Path) -> None:
             files={"files": ("me.wav", file, "audio/wav")},
         )
     assert created.status_code == 201, created.text
-    voice_id = created.json()["id"]
+    return alice, created.json()["id"]
+
+
+@pytest.fixture
+def client(settings: Settings, engine: XttsEngine, tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(_app_settings(settings, tmp_path), engine=engine)
+    with TestClient(app) as running:
+        yield running
+
+
+def test_the_api_speaks_with_xtts(client: TestClient, tmp_path: Path) -> None:
+    alice, voice_id = _alice_with_voice(client, tmp_path)
     speech = client.post(
         "/v1/speech", headers=alice, json={"text": "Hello there.", "voice": voice_id}
     )
@@ -190,27 +200,10 @@ def test_a_voice_made_with_another_engine_gets_its_xtts_profile_on_first_use(
 
     from voiceclone.db.models import VoiceEngineProfile
 
-    chosen = settings.model_copy(
-        update={
-            "home": tmp_path / "home",
-            "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
-            "storage_url": (tmp_path / "objects").as_uri(),
-            "engine": "fake",
-            "engines": ["fake", "xtts"],
-        }
-    )
+    chosen = _app_settings(settings, tmp_path, engine="fake", engines=["fake", "xtts"])
     app = create_app(chosen, engine=FakeEngine(), more_engines=[engine])
     with TestClient(app) as client:
-        with app.state.session_factory() as session:
-            alice = bearer(create_api_key(session, "alice"))
-        reference = write_speech_wav(tmp_path / "me.wav", seconds=4.0)
-        with reference.open("rb") as file:
-            voice = client.post(
-                "/v1/voices",
-                headers=alice,
-                data={"name": "me", "consent": "true"},
-                files={"files": ("me.wav", file, "audio/wav")},
-            ).json()["id"]
+        alice, voice = _alice_with_voice(client, tmp_path)
         body = {"text": "Hello there.", "voice": voice, "engine": "xtts"}
         speech = client.post("/v1/speech", headers=alice, json=body)
         assert speech.status_code == 200 and speech.content[:4] == b"RIFF"
