@@ -67,7 +67,7 @@ async def get_engine(request: Request) -> Engine:
 
 def held_engines(app: Any) -> dict[str, Engine]:
     """The engines this process speaks with, by name (the default among them)."""
-    return getattr(app.state, "engines", None) or {app.state.engine.name: app.state.engine}
+    return app.state.engines
 
 
 def chosen_engine(app: Any, name: str | None) -> Engine:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Iterator
 
@@ -169,15 +170,4 @@ def models(request: Request, owner: OwnerDep, engine: EngineDep) -> OpenAIModelL
 
 
 def _engine_state(info: EngineInfo, served: bool) -> EngineState:
-    return EngineState(
-        name=info.name,
-        version=info.version,
-        state=info.state,
-        served=served,
-        languages=list(info.languages),
-        sample_rate=info.sample_rate,
-        device=info.device,
-        streams=info.streams,
-        detail=info.detail,
-        licence=info.licence,
-    )
+    return EngineState(**dataclasses.asdict(info), served=served)

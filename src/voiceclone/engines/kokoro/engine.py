@@ -45,7 +45,6 @@ from voiceclone.text.split import iter_text_chunks
 
 MAX_TOKENS = 510
 STYLE_DIM = 256
-ENGINE_VERSION = VERSION
 # Bump when optimize_kokoro changes, so installed copies are derived again.
 OPTIMIZATION_REVISION = 1
 DETECTION_PEEK_CHARS = 200
@@ -124,7 +123,7 @@ def _with_peek(pieces: Iterable[str], enough_chars: int) -> tuple[str, Iterator[
 
 class KokoroEngine:
     name = NAME
-    version = ENGINE_VERSION
+    version = VERSION
     sample_rate = SAMPLE_RATE
 
     def __init__(self, paths: AssetPaths | None = None, settings: Settings | None = None) -> None:
