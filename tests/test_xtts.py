@@ -127,6 +127,12 @@ def test_korean_and_english_text_paths(engine: XttsEngine, voice: VoiceProfile) 
     assert engine.char_limit("ko") == 95 and engine.char_limit("en") == 250
 
 
+def test_japanese_is_romanised_and_spoken(engine: XttsEngine, voice: VoiceProfile) -> None:
+    japanese = list(engine.synthesize("こんにちは。今日は良い天気です。", voice, "ja"))
+    assert japanese and japanese[0].text.startswith("こんにちは")
+    assert all(len(chunk.samples) > 0 for chunk in japanese)
+
+
 def test_stock_speakers_from_the_release(engine: XttsEngine) -> None:
     assert engine.stock_voice_names() == [SPEAKER]
     profile = engine.stock_voice(SPEAKER)
