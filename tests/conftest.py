@@ -184,7 +184,13 @@ def queue_settings(tmp_path) -> Iterator[Settings]:
     except redis.RedisError as error:
         skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error}")
     name = f"voiceclone-test-{uuid.uuid4().hex[:8]}"
-    settings = Settings(home=tmp_path / "home", queue_url=REDIS_URL, queue_name=name)
+    settings = Settings(
+        home=tmp_path / "home",
+        queue_url=REDIS_URL,
+        queue_name=name,
+        engine="fake",  # the name of the tests' FakeEngine
+        engines=["fake"],
+    )
     yield settings
-    client.delete(*(f"{name}.{engine}" for engine in ("kokoro", "xtts")))
+    client.delete(*(f"{name}.{engine}" for engine in ("fake", "other", "kokoro", "xtts")))
     client.close()

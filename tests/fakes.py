@@ -155,9 +155,11 @@ class RecordingQueue:
 
     def __init__(self) -> None:
         self.submitted: list[str] = []
+        self.engines: list[str | None] = []
 
-    def submit(self, job_id: str) -> None:
+    def submit(self, job_id: str, engine: str | None = None) -> None:
         self.submitted.append(job_id)
+        self.engines.append(engine)
 
     def start(self) -> None:
         pass

@@ -37,7 +37,7 @@ def test_a_job_sent_before_any_worker_runs_once_one_starts(
 ):
     from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
 
-    api_side = CeleryJobQueue(celery_app(queue_settings))
+    api_side = CeleryJobQueue(celery_app(queue_settings), queue_settings)
     job_id = submit_fake_job(session_factory, api_side, fake_engine, TEXT).id
     assert _job(session_factory, job_id).status == "queued"  # nobody runs it in this process
 
@@ -65,25 +65,37 @@ def test_worker_command_needs_a_broker(tmp_path):
     assert b"VOICECLONE_QUEUE_URL" in result.stderr
 
 
+class OtherEngine(FakeEngine):
+    name = "other"
+
+
 def test_jobs_go_to_the_queue_of_their_engine(
     queue_settings: Settings,
     session_factory: sessionmaker[Session],
     local_store: ObjectStore,
     fake_engine: FakeEngine,
 ):
-    """A worker that holds another engine never takes a job; one that holds this one does."""
+    """Each worker takes only the jobs that name the engine it holds."""
     from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
 
-    assert queue_settings.engine_queue == f"{queue_settings.queue_name}.kokoro"
-    api_side = CeleryJobQueue(celery_app(queue_settings))
-    job_id = submit_fake_job(session_factory, api_side, fake_engine, TEXT).id
-    context = WorkerContext(session_factory, local_store, fake_engine)
+    assert queue_settings.engine_queue == f"{queue_settings.queue_name}.fake"
+    other = OtherEngine()
+    api_side = CeleryJobQueue(celery_app(queue_settings), queue_settings)
+    fake_job = submit_fake_job(session_factory, api_side, fake_engine, TEXT).id
+    other_job = submit_fake_job(session_factory, api_side, other, TEXT).id
+    assert _job(session_factory, other_job).engine == "other"
 
-    xtts_settings = queue_settings.model_copy(update={"engine": "xtts", "engines": ["xtts"]})
-    with celery_worker(celery_app(xtts_settings, context)):
-        time.sleep(2)
-    assert _job(session_factory, job_id).status == "queued"
+    other_settings = queue_settings.model_copy(update={"engine": "other", "engines": ["other"]})
+    other_context = WorkerContext(session_factory, local_store, other)
+    with celery_worker(celery_app(other_settings, other_context)):
+        wait_until(lambda: _job(session_factory, other_job).finished, timeout=30)
+        time.sleep(1)
+    assert _job(session_factory, other_job).status == "succeeded"
+    assert other.synthesize_calls == 1
+    assert _job(session_factory, fake_job).status == "queued"  # not this worker's engine
 
-    with celery_worker(celery_app(queue_settings, context)):
-        wait_until(lambda: _job(session_factory, job_id).finished, timeout=30)
-    assert _job(session_factory, job_id).status == "succeeded"
+    fake_context = WorkerContext(session_factory, local_store, fake_engine)
+    with celery_worker(celery_app(queue_settings, fake_context)):
+        wait_until(lambda: _job(session_factory, fake_job).finished, timeout=30)
+    assert _job(session_factory, fake_job).status == "succeeded"
+    assert fake_engine.synthesize_calls == 1

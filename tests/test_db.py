@@ -64,6 +64,7 @@ EXPECTED_COLUMNS = {
         "language",
         "format",
         "speed",
+        "engine",
         "status",
         "progress",
         "attempts",

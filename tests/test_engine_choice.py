@@ -16,6 +16,7 @@ from voiceclone.api import create_app
 from voiceclone.db.models import VoiceEngineProfile
 from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.services.keys import create_api_key
+from voiceclone.settings import Settings
 
 
 class OtherEngine(FakeEngine):
@@ -112,3 +113,60 @@ def test_a_live_socket_chooses_its_engine(api: Api, other: OtherEngine) -> None:
             if message.get("text") and json.loads(message["text"]).get("type") == "done":
                 break
     assert other.synthesize_calls == 1
+
+
+def _queue_job(api: Api, voice: str, **fields: object):
+    body = {"text": "Hello there. A job in the background.", "voice": voice, **fields}
+    return api.client.post("/v1/jobs", headers=api.alice, json=body)
+
+
+def test_a_job_speaks_with_the_engine_it_names(api: Api, other: OtherEngine) -> None:
+    voice = create_voice(api, "mine").json()["id"]
+    created = _queue_job(api, voice, engine="other")
+    assert created.status_code == 202, created.text
+    assert created.json()["engine"] == "other"
+    done = api.wait_for_job(created.json()["id"])
+    assert done["status"] == "succeeded" and done["engine"] == "other"
+    assert other.synthesize_calls == 1 and api.engine.synthesize_calls == 0
+
+    default = api.wait_for_job(_queue_job(api, voice).json()["id"])
+    assert default["status"] == "succeeded" and default["engine"] == "fake"
+    assert other.synthesize_calls == 1 and api.engine.synthesize_calls == 1
+
+
+def test_a_job_for_an_engine_not_held_is_refused_before_it_is_stored(api: Api) -> None:
+    voice = create_voice(api, "mine").json()["id"]
+    message = assert_error(_queue_job(api, voice, engine="xtts"), 400, "engine_not_found")
+    assert "available: fake, other" in message
+    assert api.client.get("/v1/jobs", headers=api.alice).json()["jobs"] == []
+    spec = api.client.get("/openapi.json").json()
+    engine_field = spec["components"]["schemas"]["JobCreate"]["properties"]["engine"]
+    assert engine_field["enum"] == ["fake", "other"]
+
+
+def test_a_replica_queues_jobs_for_engines_only_workers_hold(
+    tmp_path: Path, queue_settings: Settings
+) -> None:
+    import redis
+
+    settings = api_settings(
+        tmp_path,
+        queue_url=queue_settings.queue_url,
+        queue_name=queue_settings.queue_name,
+        job_engines=["fake", "xtts"],
+    )
+    app = create_app(settings, engine=FakeEngine())
+    with TestClient(app) as client:
+        with app.state.session_factory() as session:
+            alice = bearer(create_api_key(session, "alice"))
+        api = Api(client, app.state.engine, alice, {}, write_speech_wav(tmp_path / "me.wav"))
+        create_voice(api, "mine")
+        created = _queue_job(api, "mine", engine="xtts")
+        assert created.status_code == 202, created.text
+        assert created.json()["engine"] == "xtts" and created.json()["status"] == "queued"
+        message = assert_error(_queue_job(api, "af_heart", engine="xtts"), 404, "not_found")
+        assert "one of your voices" in message
+        assert_error(_queue_job(api, "mine", engine="other"), 400, "engine_not_found")
+    broker = redis.Redis.from_url(settings.queue_url)
+    assert broker.llen(f"{settings.queue_name}.xtts") == 1
+    assert broker.llen(f"{settings.queue_name}.fake") == 0

@@ -291,6 +291,40 @@ def test_finished_jobs_are_not_run_again(
 # --- failures ---------------------------------------------------------------------------
 
 
+def test_a_job_for_an_engine_the_process_lacks_fails_clearly(
+    session_factory: sessionmaker[Session], local_store: ObjectStore, tmp_path: Path
+) -> None:
+    from fakes import write_speech_wav
+
+    engine = FakeEngine()
+    recording = [write_speech_wav(tmp_path / "r.wav")]
+    with session_scope(session_factory) as session:
+        voice = voices.create_voice(
+            session, local_store, engine, "alice", "Mine", recording, consent=ATTESTED
+        )
+        queue = RecordingQueue()
+        info = jobs.submit_job(session, queue, "xtts", "alice", "Hi.", "Mine")
+    assert info.voice_id == voice.id and queue.engines == ["xtts"]
+
+    assert run_job(info.id, session_factory, local_store, engine) == JobStatus.FAILED
+
+    done = _job(session_factory, info.id)
+    assert done.engine == "xtts" and done.error_code == "engine_unavailable"
+    assert "'xtts' engine" in (done.error_message or "")
+    assert engine.synthesize_calls == 0
+
+
+def test_jobs_from_before_jobs_named_an_engine_use_the_default(
+    session_factory: sessionmaker[Session], local_store: ObjectStore
+) -> None:
+    engine = FakeEngine()
+    with session_scope(session_factory) as session:
+        info = jobs.submit_job(session, RecordingQueue(), engine, "alice", "Hi.", FAKE_STOCK_VOICE)
+        session.get(Job, uuid.UUID(info.id)).engine = None  # type: ignore[union-attr]
+
+    assert run_job(info.id, session_factory, local_store, engine) == JobStatus.SUCCEEDED
+
+
 @pytest.mark.parametrize(
     ("failure", "code", "message"),
     [

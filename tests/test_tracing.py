@@ -100,7 +100,7 @@ def test_a_celery_job_continues_the_submitters_trace(
 ) -> None:
     from voiceclone.jobs.celery_queue import CeleryJobQueue, WorkerContext, celery_app
 
-    api_side = CeleryJobQueue(celery_app(queue_settings))
+    api_side = CeleryJobQueue(celery_app(queue_settings), queue_settings)
     with trace.get_tracer("test").start_as_current_span("submitting") as submitting:
         job_id = submit_fake_job(session_factory, api_side, fake_engine, "Through Celery.").id
     worker_app = celery_app(

@@ -37,9 +37,18 @@ class Settings(BaseSettings):
     @property
     def engine_queue(self) -> str:
         """The queue of this process's default engine: jobs for it, workers that hold it."""
-        return f"{self.queue_name}.{self.engine}"
+        return self.queue_of(self.engine)
 
-    @field_validator("engines", mode="before")
+    def queue_of(self, engine: str) -> str:
+        """The Celery queue that carries jobs for ``engine``."""
+        return f"{self.queue_name}.{engine}"
+
+    @property
+    def queued_engines(self) -> list[str]:
+        """Engines jobs may name: ``job_engines``, or else the engines this process serves."""
+        return self.job_engines or self.engines
+
+    @field_validator("engines", "job_engines", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return comma_separated(value) if isinstance(value, str) else value
@@ -49,6 +58,13 @@ class Settings(BaseSettings):
     engines: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["kokoro"],
         description="Engines this process serves, comma-separated (e.g. kokoro,xtts).",
+    )
+    job_engines: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Engines jobs may name when Celery workers run them, comma-separated (default: "
+            "VOICECLONE_ENGINES); an API replica need not hold them itself."
+        ),
     )
     xtts_dir: Path | None = Field(
         None, description="The XTTS-v2 release files (model.pth, config.json, vocab.json, ...)."

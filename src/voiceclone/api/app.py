@@ -133,7 +133,7 @@ def _start(
     warm_up = getattr(app.state.engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup
         warm_up()
-    queue = open_queue(settings, factory, app.state.store, app.state.engine)
+    queue = open_queue(settings, factory, app.state.store, app.state.engine, app.state.engines)
     app.state.queue = queue
     queue.start()
     with session_scope(factory) as session:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from voiceclone.api.uploads import MultipartForm, read_multipart
-from voiceclone.engines import held_engine
+from voiceclone.engines import held_engine, queued_engine
 from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, Unauthorized
 from voiceclone.jobs.base import JobQueue
@@ -73,6 +73,25 @@ def held_engines(app: Any) -> dict[str, Engine]:
 def chosen_engine(app: Any, name: str | None) -> Engine:
     """The engine a request names, or the default; 400 naming those held otherwise."""
     return held_engine(held_engines(app), app.state.engine, name)
+
+
+def job_engine(app: Any, name: str | None) -> Engine | str:
+    """The engine a job names: one held here, or (with Celery) the name of one that
+    workers elsewhere run (``VOICECLONE_JOB_ENGINES``); 400 naming the available ones."""
+    engine_name, engine = queued_engine(
+        held_engines(app), app.state.engine, name, _queued_engines(app)
+    )
+    return engine or engine_name
+
+
+def job_engine_names(app: Any) -> list[str]:
+    """Every engine a job may name here."""
+    return list(dict.fromkeys([*held_engines(app), *_queued_engines(app)]))
+
+
+def _queued_engines(app: Any) -> list[str]:
+    settings: Settings = app.state.settings
+    return settings.queued_engines if settings.queue_url else []
 
 
 async def get_queue(request: Request) -> JobQueue:

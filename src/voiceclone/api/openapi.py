@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from voiceclone.api.deps import held_engines
+from voiceclone.api.deps import held_engines, job_engine_names
 from voiceclone.api.uploads import AUDIO_MEDIA_TYPE, BINARY, CONSENT_MARK
 from voiceclone.services.streaming import openai_model_ids
 from voiceclone.settings import Settings
@@ -51,7 +51,8 @@ def install_openapi(app: FastAPI) -> None:
             if hasattr(app.state, "engines"):  # known once the app has started
                 held = held_engines(app)
                 _model_names(schema, openai_model_ids(held.values()))
-                _engine_names(schema, list(held))
+                _engine_names(schema, "SpeechCreate", list(held))
+                _engine_names(schema, "JobCreate", job_engine_names(app))
             _links(schema)
             app.openapi_schema = schema
         return app.openapi_schema
@@ -105,18 +106,13 @@ def _model_names(schema: dict[str, Any], models: list[str]) -> None:
         }
 
 
-#: Request bodies that take an ``engine``.
-ENGINE_CHOOSING = ("SpeechCreate",)
-
-
-def _engine_names(schema: dict[str, Any], engines: list[str]) -> None:
-    """``engine`` takes the engines this server holds (one more is a 400)."""
+def _engine_names(schema: dict[str, Any], body: str, engines: list[str]) -> None:
+    """``engine`` in ``body`` takes these engines (one more is a 400)."""
     components = schema.get("components", {}).get("schemas", {})
-    for name in ENGINE_CHOOSING:
-        if name in components:
-            field = components[name]["properties"]["engine"]
-            field.pop("anyOf", None)
-            field.update({"type": "string", "enum": engines})
+    if body in components:
+        field = components[body]["properties"]["engine"]
+        field.pop("anyOf", None)
+        field.update({"type": "string", "enum": engines})
 
 
 #: (path, method) of an operation -> {link name: (target operationId, parameters)}.

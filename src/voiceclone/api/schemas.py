@@ -124,6 +124,10 @@ class JobCreate(BaseModel):
     language: LanguageName | None = Field(None, description="Language code; default: detect.")
     format: AudioFormat = Field("wav", description="The audio format of the result.")
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED, description="0.25 to 4.")
+    engine: str | None = Field(
+        None,
+        description="The engine to speak with (GET /v1/models); default: the server's default.",
+    )
 
 
 class JobError(BaseModel):
@@ -145,6 +149,7 @@ class JobOut(BaseModel):
     language: str | None
     format: str
     speed: float
+    engine: str | None
     text_chars: int
     attempts: int
     duration_seconds: float | None
@@ -172,6 +177,7 @@ class JobOut(BaseModel):
             language=info.language,
             format=info.format,
             speed=info.speed,
+            engine=info.engine,
             text_chars=info.text_chars,
             attempts=info.attempts,
             duration_seconds=info.duration_seconds,

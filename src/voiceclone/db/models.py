@@ -135,6 +135,8 @@ class Job(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(16))
     speed: Mapped[float] = mapped_column(Float, default=1.0)
+    engine: Mapped[str | None] = mapped_column(String(64))
+    """None for jobs queued before jobs named their engine: any worker runs them."""
     status: Mapped[str] = mapped_column(String(STATUS_CHARS), default=JobStatus.QUEUED)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 
 from voiceclone.engines.base import Engine, EngineInfo, VoiceProfile, VoiceSample
@@ -28,6 +28,7 @@ __all__ = [
     "held_engine",
     "load_engine",
     "load_served_engine",
+    "queued_engine",
 ]
 
 ENGINE_PACKAGES = {
@@ -99,6 +100,20 @@ def held_engine(held: Mapping[str, Engine], default: Engine, name: str | None) -
     raise UnknownEngine(f"Unknown engine {name!r}; this server speaks with: {available}.")
 
 
+def queued_engine(
+    held: Mapping[str, Engine], default: Engine, name: str | None, queued: Sequence[str]
+) -> tuple[str, Engine | None]:
+    """The engine a job names: one this process holds (with it), or one of ``queued``
+    (``VOICECLONE_JOB_ENGINES``) that workers elsewhere run (with None)."""
+    if not name or name in held:
+        engine = held_engine(held, default, name)
+        return engine.name, engine
+    if name in queued and name in ENGINE_PACKAGES:
+        return name, None
+    available = ", ".join(dict.fromkeys([*held, *queued]))
+    raise UnknownEngine(f"Jobs here cannot use the {name!r} engine; available: {available}.")
+
+
 def check_served_engines(settings: Settings) -> None:
     """Refuse (with what to do) unless every engine in ``VOICECLONE_ENGINES`` is known and
     the default is among them: a process then fails at start, not on its first request."""
@@ -107,6 +122,8 @@ def check_served_engines(settings: Settings) -> None:
             f"The default engine {settings.engine!r} is not among VOICECLONE_ENGINES "
             f"({', '.join(settings.engines)})."
         )
+    for name in settings.job_engines:
+        _package(name)
     for name in settings.engines:
         info = _package(name).describe(settings)
         if not info.ready and name != settings.engine:

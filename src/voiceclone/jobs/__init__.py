@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.engines.base import Engine
@@ -19,10 +21,14 @@ def open_queue(
     session_factory: sessionmaker[Session],
     store: ObjectStore,
     engine: Engine,
+    engines: Mapping[str, Engine] | None = None,
 ) -> JobQueue:
-    """The embedded worker pool, or Celery when ``settings.queue_url`` names a broker."""
+    """The embedded worker pool (running jobs with ``engine``, the default, or the one of
+    ``engines`` a job names), or Celery when ``settings.queue_url`` names a broker."""
     if not settings.queue_url:
-        return LocalJobQueue(session_factory, store, engine, settings.worker_threads, settings)
+        return LocalJobQueue(
+            session_factory, store, engine, settings.worker_threads, settings, engines
+        )
     from voiceclone.jobs.celery_queue import CeleryJobQueue, celery_app
 
-    return CeleryJobQueue(celery_app(settings))
+    return CeleryJobQueue(celery_app(settings), settings)

@@ -7,8 +7,9 @@ from typing import Protocol, runtime_checkable
 
 @runtime_checkable
 class JobQueue(Protocol):
-    def submit(self, job_id: str) -> None:
-        """Run the job (already committed as 'queued') soon."""
+    def submit(self, job_id: str, engine: str | None = None) -> None:
+        """Run the job (already committed as 'queued') soon, with ``engine`` (None: the
+        default engine)."""
         ...
 
     def start(self) -> None:

@@ -74,14 +74,17 @@ def celery_app(settings: Settings, context: WorkerContext | None = None) -> Cele
 
 
 class CeleryJobQueue:
-    """Sends jobs to the broker. Nothing runs in this process, so start/stop do nothing:
-    workers pick up whatever is waiting, and redeliver what a dead worker left."""
+    """Sends jobs to the broker, each to its engine's queue. Nothing runs in this process,
+    so start/stop do nothing: workers pick up whatever is waiting, and redeliver what a
+    dead worker left."""
 
-    def __init__(self, app: Celery) -> None:
+    def __init__(self, app: Celery, settings: Settings) -> None:
         self._app = app
+        self._settings = settings
 
-    def submit(self, job_id: str) -> None:
-        self._app.send_task(TASK_NAME, args=[str(job_id)])
+    def submit(self, job_id: str, engine: str | None = None) -> None:
+        queue = self._settings.queue_of(engine or self._settings.engine)
+        self._app.send_task(TASK_NAME, args=[str(job_id)], queue=queue)
 
     def start(self) -> None:
         pass

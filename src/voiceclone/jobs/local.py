@@ -10,6 +10,7 @@ import contextvars
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import select
@@ -28,7 +29,8 @@ _IDLE_POLL_SECONDS = 0.02
 
 
 class LocalJobQueue:
-    """Runs jobs on ``workers`` threads (default ``settings.worker_threads``)."""
+    """Runs jobs on ``workers`` threads (default ``settings.worker_threads``), each with the
+    engine it names among ``engine`` (the default) and ``engines``."""
 
     def __init__(
         self,
@@ -37,10 +39,12 @@ class LocalJobQueue:
         engine: Engine,
         workers: int | None = None,
         settings: Settings | None = None,
+        engines: Mapping[str, Engine] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._store = store
         self._engine = engine
+        self._engines = dict(engines or {})
         self._settings = settings or get_settings()
         self._workers = max(1, workers or self._settings.worker_threads)
         self._executor: ThreadPoolExecutor | None = None
@@ -76,8 +80,9 @@ class LocalJobQueue:
             )
             return [str(job_id) for job_id in ids]
 
-    def submit(self, job_id: str) -> None:
-        """Run the job soon. Before start() it just stays queued (start() resumes it)."""
+    def submit(self, job_id: str, engine: str | None = None) -> None:
+        """Run the job soon (the runner reads its engine from the job). Before start() it
+        just stays queued (start() resumes it)."""
         job_id = str(job_id)
         with self._lock:
             if self._executor is None:
@@ -96,6 +101,7 @@ class LocalJobQueue:
                 self._session_factory,
                 self._store,
                 self._engine,
+                engines=self._engines,
                 should_cancel=self._stopping.is_set,
                 settings=self._settings,
             )

@@ -11,7 +11,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class _ClaimedJob:
     language: str | None
     format: str
     speed: float
+    engine: str | None
     result_key: str
     attempts: int
 
@@ -74,17 +75,21 @@ def run_job(
     store: ObjectStore,
     engine: Engine,
     *,
+    engines: Mapping[str, Engine] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     settings: Settings | None = None,
 ) -> str | None:
     """Run the job to a final state and return it (None if it was not runnable).
 
-    ``should_cancel`` is polled between chunks (e.g. queue shutdown): if it turns true the
-    job is left 'running' and resumes from scratch at the next start.
+    The job speaks with the engine it names, among ``engine`` and ``engines`` (all this
+    process holds); jobs that name none use ``engine``. ``should_cancel`` is polled between
+    chunks (e.g. queue shutdown): if it turns true the job is left 'running' and resumes
+    from scratch at the next start.
     """
+    held = {engine.name: engine, **(engines or {})}
     with log_context(job_id=str(job_id)), span("voiceclone.job", job_id=str(job_id)):
         started = time.monotonic()
-        status = _run(job_id, session_factory, store, engine, should_cancel, settings)
+        status = _run(job_id, session_factory, store, engine, held, should_cancel, settings)
         if status is not None:
             log.info("job %s: %s in %.1f s", job_id, status, time.monotonic() - started)
         return status
@@ -94,7 +99,8 @@ def _run(
     job_id: str,
     session_factory: SessionFactory,
     store: ObjectStore,
-    engine: Engine,
+    default: Engine,
+    held: Mapping[str, Engine],
     should_cancel: Callable[[], bool] | None,
     settings: Settings | None,
 ) -> str | None:
@@ -105,6 +111,10 @@ def _run(
     log.info("job %s started (attempt %d)", job.id, job.attempts)
     if job.attempts > get_settings().max_job_attempts:
         _finish(session_factory, job.id, JobStatus.FAILED, error=_too_many_attempts(job))
+        return JobStatus.FAILED
+    engine = held.get(job.engine, default) if job.engine else default
+    if engine.name != (job.engine or engine.name):
+        _finish(session_factory, job.id, JobStatus.FAILED, error=_engine_not_held(job, held))
         return JobStatus.FAILED
     try:
         return _run_claimed(job, session_factory, store, engine, should_cancel or _never, settings)
@@ -128,6 +138,14 @@ def _too_many_attempts(job: _ClaimedJob) -> tuple[str, str]:
     return (
         "too_many_attempts",
         f"The job was interrupted {job.attempts - 1} times and was given up.",
+    )
+
+
+def _engine_not_held(job: _ClaimedJob, held: Mapping[str, Engine]) -> tuple[str, str]:
+    return (
+        "engine_unavailable",
+        f"The job asks for the {job.engine!r} engine, which the process that took it does "
+        f"not hold ({', '.join(held)}).",
     )
 
 
@@ -194,6 +212,7 @@ def _claim(session_factory: SessionFactory, job_id: uuid.UUID) -> _ClaimedJob | 
             language=job.language,
             format=job.format,
             speed=job.speed,
+            engine=job.engine,
             result_key=job.result_key
             or result_key(job.owner, job.id, output_format(job.format).extension),
             attempts=job.attempts,

@@ -19,7 +19,7 @@ from voiceclone.errors import Conflict, NotFound
 from voiceclone.jobs.base import JobQueue
 from voiceclone.services.ownership import get_owned
 from voiceclone.services.validation import check_speed, check_text
-from voiceclone.services.voices import find_voice
+from voiceclone.services.voices import find_voice, own_voice_id
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import result_key, validate_owner
 from voiceclone.text.language import resolve_language
@@ -37,6 +37,8 @@ class JobInfo:
     language: str | None
     format: str
     speed: float
+    engine: str | None
+    """None for jobs from before jobs named their engine."""
     text_chars: int
     attempts: int
     error_code: str | None
@@ -72,7 +74,7 @@ class _JobRequest:
 def submit_job(
     session: Session,
     queue: JobQueue,
-    engine: Engine,
+    engine: Engine | str,
     owner: str,
     text: str,
     voice_ref: str,
@@ -85,25 +87,28 @@ def submit_job(
 ) -> JobInfo:
     """Validate everything, record the job as queued (committed), then hand it to ``queue``.
 
+    ``engine`` is the engine the job speaks with: one this process holds, or the name of
+    one that only workers elsewhere hold (the voice must then be one of the owner's).
     Too long or empty text, an unknown format, speed or language, or an unknown voice raise
     a 4xx VoiceCloneError before anything is stored. ``admit`` runs once the request is
     valid, before anything is stored (e.g. to charge a quota, which may refuse).
     """
     validate_owner(owner)
     request = _validated_request(text, language, fmt, speed)
-    voice = find_voice(session, engine, owner, voice_ref, store)
+    engine_name, voice_id = _checked_voice(session, engine, owner, voice_ref, store)
     if admit is not None:
         admit()
     job_id = uuid.uuid4()
     job = Job(
         id=job_id,
         owner=owner,
-        voice_id=uuid.UUID(voice.voice_id) if voice.voice_id else None,
+        voice_id=uuid.UUID(voice_id) if voice_id else None,
         voice_ref=voice_ref.strip()[:1024],
         text=request.text,
         language=request.language,
         format=request.format,
         speed=request.speed,
+        engine=engine_name,
         status=JobStatus.QUEUED,
         progress=0.0,
         attempts=0,
@@ -111,8 +116,17 @@ def submit_job(
     )
     session.add(job)
     session.commit()
-    queue.submit(str(job_id))
+    queue.submit(str(job_id), engine_name)
     return job_info(job)
+
+
+def _checked_voice(
+    session: Session, engine: Engine | str, owner: str, voice_ref: str, store: ObjectStore | None
+) -> tuple[str, str | None]:
+    """The engine's name and the voice id (None: a stock voice), once the voice is known."""
+    if isinstance(engine, str):
+        return engine, own_voice_id(session, owner, voice_ref, engine)
+    return engine.name, find_voice(session, engine, owner, voice_ref, store).voice_id
 
 
 def _validated_request(text: str, language: str | None, fmt: str, speed: float) -> _JobRequest:
@@ -210,6 +224,7 @@ def job_info(job: Job) -> JobInfo:
         language=job.language,
         format=job.format,
         speed=job.speed,
+        engine=job.engine,
         text_chars=len(job.text),
         attempts=job.attempts,
         error_code=job.error_code,

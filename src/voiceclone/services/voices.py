@@ -305,11 +305,7 @@ def find_voice(
     time and kept.
     """
     ref = (ref or "").strip()
-    voice = (
-        _voice_by_id(session, owner, ref)
-        or _newest_voice_named(session, owner, ref)
-        or _voice_with_sample(session, owner, ref)
-    )
+    voice = _own_voice_named_by(session, owner, ref)
     if voice is not None:
         profile = _profile_of(session, voice, engine, store)
         return ResolvedVoice(profile=profile, voice_id=str(voice.id))
@@ -318,6 +314,26 @@ def find_voice(
     raise NotFound(
         f"Unknown voice {ref[:120]!r}: it is not the id or name of one of your voices, "
         "a sample you uploaded, or a stock voice."
+    )
+
+
+def own_voice_id(session: Session, owner: str, ref: str, engine_name: str) -> str:
+    """The id of the caller's voice that ``ref`` names (id, name or sample key), for an
+    engine this process does not hold: its profile is made later, by a worker that does."""
+    voice = _own_voice_named_by(session, owner, (ref or "").strip())
+    if voice is None:
+        raise NotFound(
+            f"Unknown voice {ref[:120]!r}: jobs for the {engine_name!r} engine speak with one "
+            "of your voices (its id, name or a sample you uploaded)."
+        )
+    return str(voice.id)
+
+
+def _own_voice_named_by(session: Session, owner: str, ref: str) -> Voice | None:
+    return (
+        _voice_by_id(session, owner, ref)
+        or _newest_voice_named(session, owner, ref)
+        or _voice_with_sample(session, owner, ref)
     )
 
 

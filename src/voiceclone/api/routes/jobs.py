@@ -16,6 +16,7 @@ from voiceclone.api.deps import (
     QuotasDep,
     SessionDep,
     StoreDep,
+    job_engine,
     link_or_caller,
 )
 from voiceclone.api.responses import file_response, object_response
@@ -59,7 +60,6 @@ def create_job(
     body: JobCreate,
     caller: CallerDep,
     session: SessionDep,
-    engine: EngineDep,
     queue: QueueDep,
     quotas: QuotasDep,
     links: LinksDep,
@@ -67,7 +67,7 @@ def create_job(
     info = jobs.submit_job(
         session,
         queue,
-        engine,
+        job_engine(request.app, body.engine),
         caller.owner,
         body.text,
         body.voice,
