@@ -54,6 +54,13 @@ def transcribe(asset_paths: AssetPaths):
         segments, _ = model.transcribe(samples, language=language, beam_size=1)
         return " ".join(segment.text.strip() for segment in segments)
 
+    def words(samples: np.ndarray, language: str = "en") -> list[tuple[str, float, float]]:
+        segments, _ = model.transcribe(
+            samples, language=language, beam_size=1, word_timestamps=True
+        )
+        return [(w.word.strip(), w.start, w.end) for s in segments for w in s.words or ()]
+
+    run.words = words  # type: ignore[attr-defined]
     return run
 
 

@@ -49,7 +49,9 @@ def test_a_job_sent_before_any_worker_runs_once_one_starts(
     job = _job(session_factory, job_id)
     assert job.status == "succeeded", job
     assert job.attempts == 1
-    assert local_store.list_keys("results/alice/") == [job.result_key]
+    assert local_store.list_keys("results/alice/") == sorted(
+        [job.result_key, f"results/alice/{job_id}-words.json"]
+    )
     assert local_store.size(job.result_key) == job.result_bytes > 44  # header and audio
 
 

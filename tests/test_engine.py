@@ -194,3 +194,32 @@ def test_engine_is_safe_to_share_between_threads(engine):
     for thread in threads:
         thread.join()
     assert len(results) == 2 and np.array_equal(results[0], results[1])
+
+
+TIMED_TEXT = "The quick brown fox jumps over the lazy dog, and then it runs away."
+
+
+def test_word_timings_line_up_with_the_spoken_words(engine, transcribe):
+    voice = engine.stock_voice("af_heart")
+    chunks = list(engine.synthesize(TIMED_TEXT, voice, "en-us"))
+    ours, offset = [], 0.0
+    for chunk in chunks:
+        ours += [(w.text, w.start + offset, w.end + offset) for w in chunk.words]
+        offset += chunk.duration
+    assert [text for text, _, _ in ours] == TIMED_TEXT.split()
+    assert all(0 <= start <= end <= offset + 1e-6 for _, start, end in ours)
+
+    audio = np.concatenate([chunk.samples for chunk in chunks])
+    heard = transcribe.words(soxr.resample(audio, engine.sample_rate, EMBED_RATE))
+    assert len(heard) == len(ours)  # no word lost, none invented
+    errors = [abs(a[1] - b[1]) for a, b in zip(ours, heard, strict=True)]
+    assert float(np.median(errors)) < 0.15
+
+
+def test_korean_words_are_timed_by_eojeol(engine):
+    voice = engine.stock_voice("af_heart")
+    text = "오늘 날씨가 정말 좋네요, 산책하러 갈까요?"
+    (chunk,) = [c for c in engine.synthesize(text, voice, "ko") if c.words]
+    assert [w.text for w in chunk.words] == text.split()
+    starts = [w.start for w in chunk.words]
+    assert starts == sorted(starts) and chunk.words[-1].end <= chunk.duration + 1e-6

@@ -71,6 +71,10 @@ def _wait_finished(session_factory: sessionmaker[Session], job_id: str) -> jobs.
     return _job(session_factory, job_id)
 
 
+def _audio_keys(store: ObjectStore) -> list[str]:
+    return [key for key in store.list_keys("results/alice") if not key.endswith("-words.json")]
+
+
 def _decoded_seconds(store: ObjectStore, key: str) -> float:
     audio = decode_audio(b"".join(store.iter_range(key)), FAKE_SAMPLE_RATE)
     return len(audio) / FAKE_SAMPLE_RATE
@@ -97,7 +101,9 @@ def test_job_runs_to_a_playable_result_at_its_key(
     expected_key = f"results/alice/{submitted.id}.{fmt}"
     assert done.status == JobStatus.SUCCEEDED, done.error_message
     assert (done.progress, done.attempts, done.result_key) == (1.0, 1, expected_key)
-    assert local_store.list_keys("results/alice") == [expected_key]
+    assert local_store.list_keys("results/alice") == sorted(
+        [expected_key, f"results/alice/{submitted.id}-words.json"]
+    )
     assert done.result_bytes == local_store.size(expected_key)
     assert done.duration_seconds == pytest.approx(engine.expected_seconds(text), abs=0.01)
     assert _decoded_seconds(local_store, expected_key) == pytest.approx(
@@ -236,7 +242,7 @@ def test_jobs_left_by_a_crash_are_resumed_with_exactly_one_result(
 
     assert (resumed.status, resumed.attempts) == (JobStatus.SUCCEEDED, 2)
     assert (other.status, other.attempts) == (JobStatus.SUCCEEDED, 1)
-    assert local_store.list_keys("results/alice") == sorted(
+    assert _audio_keys(local_store) == sorted(
         [f"results/alice/{running}.wav", f"results/alice/{queued}.wav"]
     )
     assert _decoded_seconds(local_store, f"results/alice/{running}.wav") == pytest.approx(
@@ -259,7 +265,7 @@ def test_stopping_the_queue_mid_job_leaves_it_to_resume(
     start_queue(FakeEngine())
     done = _wait_finished(session_factory, submitted.id)
     assert (done.status, done.attempts) == (JobStatus.SUCCEEDED, 2)
-    assert local_store.list_keys("results/alice") == [f"results/alice/{submitted.id}.wav"]
+    assert _audio_keys(local_store) == [f"results/alice/{submitted.id}.wav"]
 
 
 def test_a_job_interrupted_too_often_is_failed(

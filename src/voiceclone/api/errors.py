@@ -19,6 +19,7 @@ from voiceclone.audio.encode import output_format
 from voiceclone.errors import DatabaseUnavailable, InvalidText, VoiceCloneError
 from voiceclone.services.streaming import check_openai_model
 from voiceclone.services.validation import check_speed, check_text
+from voiceclone.text.captions import check_caption_format
 from voiceclone.text.language import resolve_language
 
 log = logging.getLogger(__name__)
@@ -92,10 +93,11 @@ def _field_checks(request: Request) -> dict[str, Callable[[Any], object]]:
     from voiceclone.api.deps import held_engines  # deps imports this module's neighbours
 
     engines = held_engines(request.app).values()
+    captions = request.url.path.endswith("/captions")
     return {
         "text": check_text,
         "input": check_text,
-        "format": output_format,
+        "format": check_caption_format if captions else output_format,
         "response_format": output_format,
         "speed": check_speed,
         "language": lambda value: resolve_language("", value),

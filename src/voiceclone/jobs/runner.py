@@ -31,7 +31,9 @@ from voiceclone.services.speech import synthesize
 from voiceclone.services.voices import find_voice, voice_profile
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
-from voiceclone.storage.keys import result_key
+from voiceclone.storage.keys import captions_key, result_key
+from voiceclone.text.captions import words_json
+from voiceclone.text.words import WordClock
 from voiceclone.tracing import span
 
 log = logging.getLogger(__name__)
@@ -163,19 +165,34 @@ def _run_claimed(
     chunks = synthesize(
         engine, job.text, profile, job.language, job.speed, subject=subject, settings=settings
     )
+    clock = WordClock()
     rendered = _render_to_temp_file(
-        progress.track(chunks), job.format, engine.sample_rate, provenance_tags(subject)
+        _timed(progress.track(chunks), clock),
+        job.format,
+        engine.sample_rate,
+        provenance_tags(subject),
     )
+    words_key = captions_key(job.owner, job.id)
     try:
         progress.check_not_interrupted()
         with span("voiceclone.storage.put", bytes=rendered.size):
             store.put_file(job.result_key, rendered.path, output_format(job.format).content_type)
+        clock.finish()
+        captions = words_json(clock.words, round(rendered.duration_seconds, 3))
+        store.put_bytes(words_key, captions.encode(), "application/json")
     finally:
         rendered.path.unlink(missing_ok=True)
     if not _finish(session_factory, job.id, JobStatus.SUCCEEDED, rendered=rendered):
         store.delete(job.result_key)  # cancelled while uploading: keep nothing
+        store.delete(words_key)
         return _status_of(session_factory, job.id) or JobStatus.CANCELLED
     return JobStatus.SUCCEEDED
+
+
+def _timed(chunks: Iterator[AudioChunk], clock: WordClock) -> Iterator[AudioChunk]:
+    for chunk in chunks:
+        clock.add(chunk)
+        yield chunk
 
 
 # -- state changes ------------------------------------------------------------------------

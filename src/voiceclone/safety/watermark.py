@@ -197,13 +197,18 @@ class Embedder:
 def watermark_chunks(
     chunks: Iterable[AudioChunk], key: str, payload: int, strength_db: float
 ) -> Iterator[AudioChunk]:
-    """The same chunks, marked; a last chunk (no text) carries the held-back tail."""
+    """The same chunks, marked; a last chunk (no text) carries the held-back tail. Word
+    timings move with the audio held back, so they stay on the same timeline."""
     embedder: Embedder | None = None
     index = 0
+    taken = given = 0
     for chunk in chunks:
         if embedder is None:
             embedder = Embedder(chunk.sample_rate, key, payload, strength_db)
-        yield AudioChunk(embedder.push(chunk.samples), chunk.sample_rate, chunk.text, chunk.index)
+        marked = embedder.push(chunk.samples)
+        yield chunk.with_samples(marked, words_shift=(taken - given) / chunk.sample_rate)
+        taken += len(chunk.samples)
+        given += len(marked)
         index = chunk.index + 1
     if embedder is not None:
         tail = embedder.finish()

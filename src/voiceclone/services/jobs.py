@@ -21,7 +21,8 @@ from voiceclone.services.ownership import get_owned
 from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice, own_voice_id
 from voiceclone.storage.base import ObjectStore
-from voiceclone.storage.keys import result_key, validate_owner
+from voiceclone.storage.keys import captions_key, result_key, validate_owner
+from voiceclone.text.captions import CaptionFormat, render, words_from_json
 from voiceclone.text.language import resolve_language
 
 
@@ -169,6 +170,7 @@ def delete_job(session: Session, store: ObjectStore, owner: str, job_id: str) ->
     session.commit()
     if result:
         store.delete(result)
+    store.delete(captions_key(job.owner, job.id))
 
 
 def cancel_job(session: Session, owner: str, job_id: str) -> JobInfo:
@@ -207,6 +209,21 @@ def job_result(session: Session, store: ObjectStore, owner: str, job_id: str) ->
     return JobResult(
         key=job.result_key, size=size, content_type=output_format(job.format).content_type
     )
+
+
+def job_captions(
+    session: Session, store: ObjectStore, owner: str, job_id: str, fmt: CaptionFormat
+) -> str:
+    """A finished job's captions in ``fmt`` (vtt, srt or json), from its word timings.
+
+    The same refusals as :func:`job_result`; NotFound also for a job made before jobs
+    kept word timings."""
+    job_result(session, store, owner, job_id)
+    key = captions_key(owner, job_id)
+    if not store.exists(key):
+        raise NotFound(f"Job {job_id} has no word timings (it ran before captions were kept).")
+    words, duration = words_from_json(b"".join(store.iter_range(key)).decode("utf-8"))
+    return render(words, fmt, duration)
 
 
 def _owned_job(session: Session, owner: str, job_id: str) -> Job:

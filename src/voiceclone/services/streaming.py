@@ -9,6 +9,7 @@ arrives over time (the WebSocket) is spoken sentence by sentence as each one com
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import re
 import threading
@@ -277,7 +278,7 @@ def live_speech_bytes(
                 yield AudioChunk(pause, engine.sample_rate, index=index)
                 index += 1
             for chunk in engine.synthesize(sentence, voice.profile, language, voice.speed):
-                yield AudioChunk(chunk.samples, chunk.sample_rate, chunk.text, index)
+                yield dataclasses.replace(chunk, index=index)
                 index += 1
 
     marked = mark_speech(checked_audio(measured(chunks(), "live")), subject, settings)

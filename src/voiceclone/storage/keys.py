@@ -2,8 +2,8 @@
 
 Layout: ``voices/{owner}/{uuid}.{ext}`` for uploaded samples,
 ``consent/{owner}/{uuid}.{ext}`` for spoken-consent recordings and
-``results/{owner}/{job_id}.{ext}`` for job results (deterministic per job, so a re-run
-overwrites rather than adds).
+``results/{owner}/{job_id}.{ext}`` for job results and ``results/{owner}/{job_id}-words.json``
+for their word timings (deterministic per job, so a re-run overwrites rather than adds).
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ def new_key(kind: KeyKind, owner: str, ext: str) -> str:
 def result_key(owner: str, job_id: str | uuid.UUID, ext: str) -> str:
     """The one key a job's result is stored under: ``results/{owner}/{job_id}.{ext}``."""
     return f"results/{validate_owner(owner)}/{uuid.UUID(str(job_id))}.{_validate_extension(ext)}"
+
+
+def captions_key(owner: str, job_id: str | uuid.UUID) -> str:
+    """Where a job's word timings are kept, beside its result."""
+    return f"results/{validate_owner(owner)}/{uuid.UUID(str(job_id))}-words.json"
 
 
 def owner_prefix(owner: str, kind: KeyKind) -> str:

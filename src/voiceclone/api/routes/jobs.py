@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from voiceclone.api.deps import (
     CallerDep,
@@ -37,6 +37,7 @@ from voiceclone.services.jobs import JobInfo
 from voiceclone.services.keys import Caller
 from voiceclone.services.links import LinkSigner, job_audio_object
 from voiceclone.services.transcode import convert_object
+from voiceclone.text.captions import CONTENT_TYPES, CaptionFormat
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
@@ -168,3 +169,29 @@ def get_job_audio(
         cleanup=converted.cleanup,
         download=download,
     )
+
+
+@router.get(
+    "/{job_id}/captions",
+    response_class=PlainTextResponse,
+    summary="Word-timed captions of a finished job: WebVTT, SRT, or JSON word timings",
+    responses={
+        200: {
+            "content": {
+                "text/vtt": {"schema": {"type": "string"}},
+                "application/x-subrip": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+            "description": "Captions whose times match the job's audio.",
+        }
+    },
+)
+def get_job_captions(
+    job_id: str,
+    owner: OwnerDep,
+    session: SessionDep,
+    store: StoreDep,
+    format: Annotated[CaptionFormat, Query(description="vtt, srt or json.")] = "vtt",
+) -> Response:
+    text = jobs.job_captions(session, store, owner, job_id, format)
+    return Response(text, media_type=CONTENT_TYPES[format])

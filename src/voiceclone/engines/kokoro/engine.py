@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from itertools import chain
@@ -42,11 +43,16 @@ from voiceclone.text.language import LANGUAGES, resolve_language
 from voiceclone.text.normalize import normalize_text
 from voiceclone.text.phonemize import Phonemizer
 from voiceclone.text.split import iter_text_chunks
+from voiceclone.text.words import align_words, spread_words
 
 MAX_TOKENS = 510
+# The duration predictor counts frames of 600 samples (25 ms at 24 kHz).
+SECONDS_PER_FRAME = 600 / SAMPLE_RATE
+# Phoneme marks that are pauses, not part of a word's sound.
+PAUSE_MARKS = frozenset('.,!?;:—…"“”()«»¡¿-')
 STYLE_DIM = 256
 # Bump when optimize_kokoro changes, so installed copies are derived again.
-OPTIMIZATION_REVISION = 1
+OPTIMIZATION_REVISION = 2
 DETECTION_PEEK_CHARS = 200
 SILENCE_THRESHOLD = 0.01
 EDGE_MARGIN_SECONDS = 0.03
@@ -70,13 +76,40 @@ def _load_vocab() -> dict[str, int]:
     return json.loads(text)["vocab"]
 
 
-def _trim_edges(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Drop the model's leading/trailing near-silence, keeping a short margin."""
+def _speech_bounds(audio: np.ndarray, sample_rate: int) -> tuple[int, int]:
+    """Where the model's leading/trailing near-silence ends and begins, with a margin."""
     loud = np.nonzero(np.abs(audio) > SILENCE_THRESHOLD)[0]
     if len(loud) == 0:
-        return audio[:0]
+        return 0, 0
     margin = int(EDGE_MARGIN_SECONDS * sample_rate)
-    return audio[max(0, loud[0] - margin) : loud[-1] + margin]
+    return max(0, int(loud[0]) - margin), min(len(audio), int(loud[-1]) + margin)
+
+
+@dataclass(frozen=True)
+class _Spoken:
+    """A span's audio, and where its spoken (phoneme) words are in it, in seconds."""
+
+    audio: np.ndarray
+    words: list[tuple[float, float]]
+
+
+def _word_spans(
+    word_of_token: Sequence[int | None], durations: np.ndarray | None
+) -> list[tuple[float, float]]:
+    """(start, end) seconds of each phoneme word, from the predicted frames per token
+    (the first and last rows are the boundary tokens around the text)."""
+    if durations is None:
+        return []
+    frames = durations.reshape(-1)
+    token_starts = frames[0] + np.concatenate([[0], np.cumsum(frames[1:-1])])
+    spans: dict[int, tuple[float, float]] = {}
+    for token, word in enumerate(word_of_token):
+        if word is None:
+            continue
+        start = float(token_starts[token]) * SECONDS_PER_FRAME
+        end = float(token_starts[token + 1]) * SECONDS_PER_FRAME
+        spans[word] = (spans[word][0], end) if word in spans else (start, end)
+    return [spans[word] for word in sorted(spans)]
 
 
 def _fade_edges(audio: np.ndarray, fade_samples: int) -> np.ndarray:
@@ -157,18 +190,45 @@ class KokoroEngine:
     def _tokens(self, phonemes: str) -> list[int]:
         return [self._vocab[p] for p in phonemes if p in self._vocab]
 
+    def _tokens_by_word(self, phonemes: str) -> tuple[list[int], list[int | None]]:
+        """The tokens, and for each the index of its phoneme word (None: a space or a
+        pause mark)."""
+        tokens: list[int] = []
+        word_of_token: list[int | None] = []
+        word, in_word = 0, False
+        for mark in phonemes:
+            if mark not in self._vocab:
+                continue
+            tokens.append(self._vocab[mark])
+            if mark == " " or mark in PAUSE_MARKS:
+                word_of_token.append(None)
+                if in_word:
+                    word, in_word = word + 1, False
+            else:
+                word_of_token.append(word)
+                in_word = True
+        return tokens, word_of_token
+
     @staticmethod
     def _style_row(style: np.ndarray, token_count: int) -> np.ndarray:
         table = style.reshape(-1, STYLE_DIM)
         return table[min(token_count, len(table)) - 1][None, :]
 
     def _infer(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+        return self._infer_timed(tokens, style, speed)[0]
+
+    def _infer_timed(
+        self, tokens: list[int], style: np.ndarray, speed: float
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The audio, and the predicted frames per token when the model reports them."""
         inputs = {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": self._style_row(style, len(tokens)).astype(np.float32),
             "speed": np.array([speed], dtype=np.float32),
         }
-        return self._session.run(None, inputs)[0].reshape(-1).astype(np.float32)
+        outputs = self._session.run(None, inputs)
+        durations = outputs[1] if len(outputs) > 1 else None
+        return outputs[0].reshape(-1).astype(np.float32), durations
 
     def warm_up(self) -> None:
         """Run one tiny synthesis so the first real request does not pay for lazy setup."""
@@ -430,9 +490,15 @@ class KokoroEngine:
         index, previous_span = 0, ""
         spans = iter_text_chunks(pieces, settings.first_chunk_max_chars, settings.chunk_max_chars)
         for span in spans:
-            audio = self._speak_span(span, style, language, speed)
+            spoken = self._speak_span(span, style, language, speed)
+            audio = spoken.audio
             if len(audio) == 0:
                 continue
+            words = (
+                align_words(span, spoken.words)
+                if spoken.words
+                else spread_words(span, 0.0, len(audio) / SAMPLE_RATE)
+            )
             if taps is not None:
                 audio = apply_equalizer(audio, taps)
             audio = _fade_edges(audio, fade)
@@ -442,18 +508,32 @@ class KokoroEngine:
                     sentence_pause if ends_sentence else int(sentence_pause * CLAUSE_PAUSE_FACTOR)
                 )
                 audio = np.concatenate([np.zeros(pause, dtype=np.float32), audio])
-            yield AudioChunk(samples=audio, sample_rate=SAMPLE_RATE, text=span, index=index)
+                words = tuple(word.shifted(pause / SAMPLE_RATE) for word in words)
+            yield AudioChunk(audio, SAMPLE_RATE, span, index, words)
             index += 1
             previous_span = span
 
-    def _speak_span(self, span: str, style: np.ndarray, language: str, speed: float) -> np.ndarray:
+    def _speak_span(self, span: str, style: np.ndarray, language: str, speed: float) -> _Spoken:
         phonemes = self._phonemizer.phonemize(normalize_text(span, language), language)
-        parts = []
+        parts: list[np.ndarray] = []
+        words: list[tuple[float, float]] = []
+        offset = 0.0
         for piece in _split_phonemes(phonemes, MAX_TOKENS):
-            tokens = self._tokens(piece)
-            if tokens:
-                parts.append(_trim_edges(self._infer(tokens, style, speed), SAMPLE_RATE))
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+            tokens, word_of_token = self._tokens_by_word(piece)
+            if not tokens:
+                continue
+            audio, durations = self._infer_timed(tokens, style, speed)
+            start, stop = _speech_bounds(audio, SAMPLE_RATE)
+            kept = stop - start
+            lead = start / SAMPLE_RATE
+            for word_start, word_end in _word_spans(word_of_token, durations):
+                begin = min(max(word_start - lead, 0.0), kept / SAMPLE_RATE)
+                end = min(max(word_end - lead, begin), kept / SAMPLE_RATE)
+                words.append((offset + begin, offset + end))
+            parts.append(audio[start:stop])
+            offset += kept / SAMPLE_RATE
+        audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return _Spoken(audio, words)
 
     def synthesize_all(
         self,

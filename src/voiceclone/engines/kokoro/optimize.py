@@ -18,6 +18,10 @@ iSTFTNet generator — 48 dilated 1-D convolutions over 128 or 256 channels at u
    3-4× faster than the float ``Conv``. Step 2 is a prerequisite: ORT does not fuse a conv
    whose output ``DQ`` feeds two nodes (the old ``ReduceMean`` + ``Sub``).
 
+A fifth change adds an output rather than speed: ``durations``, the predictor's frames per
+input token (int64, one row per token including the two boundary tokens), from which word
+timings are read without any extra model.
+
 The output is a plain ONNX model (no ORT-specific fused kernels), so it is portable and its
 bytes depend only on the input bytes; pin it by sha256.
 """
@@ -35,7 +39,7 @@ import onnx
 import onnxruntime
 from onnx import helper, numpy_helper
 
-__all__ = ["optimize_kokoro", "session_options"]
+__all__ = ["DURATIONS_OUTPUT", "optimize_kokoro", "session_options"]
 
 _GENERATOR = "/decoder/decoder/generator/"
 # Resblock / noise_res convolutions of the generator: the only convs worth quantising.
@@ -421,6 +425,23 @@ def _qdq(src: str, scale: str, zero: str, dst: str) -> list[onnx.NodeProto]:
 READABLE_BY_ALL = 0o644
 
 
+DURATIONS_OUTPUT = "durations"
+
+
+def _expose_durations(g: _Graph) -> None:
+    """Add the predicted frames per token (``Round -> Clip -> Cast``) as an output."""
+    (rounded,) = [node for node in g.graph.node if node.op_type == "Round"]
+    clip = g.sole_consumer(rounded.output[0], "Clip")
+    cast = clip and g.sole_consumer(clip.output[0], "Cast")
+    if cast is None:
+        raise ValueError("the duration predictor's Round -> Clip -> Cast chain was not found")
+    g.graph.node.append(helper.make_node("Identity", [cast.output[0]], [DURATIONS_OUTPUT]))
+    g.graph.output.append(
+        helper.make_tensor_value_info(DURATIONS_OUTPUT, onnx.TensorProto.INT64, [1, "tokens"])
+    )
+    g.reindex()
+
+
 def optimize_kokoro(src: Path, dst: Path) -> None:
     """Write a ~2x faster copy of the int8 ``kokoro.onnx`` (``src``) to ``dst``.
 
@@ -438,6 +459,7 @@ def optimize_kokoro(src: Path, dst: Path) -> None:
     _square_pows(g)
     if _quantize_generator_convs(g) != 48:
         raise ValueError(f"{src}: expected 48 generator resblock convolutions")
+    _expose_durations(g)
     onnx.checker.check_model(model)
     dst.parent.mkdir(parents=True, exist_ok=True)
     # A unique temp name: two processes may optimise at once; each replace is atomic.
