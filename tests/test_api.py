@@ -655,6 +655,36 @@ def test_speech_streams_wav_and_pcm(api: Api) -> None:
     assert np.corrcoef(same, other)[0, 1] > 0.9
 
 
+def test_speech_as_server_sent_events_carries_audio_and_word_timings(api: Api) -> None:
+    text = "Streaming speech arrives in pieces, as it is made by the engine."
+    body = {"text": text, "voice": FAKE_STOCK_VOICE, "format": "pcm", "stream_format": "sse"}
+    response = api.client.post("/v1/speech", headers=api.alice, json=body)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = _sse_events(response.text)
+    assert [kind for kind, _ in events][-1] == "speech.audio.done"
+    audio = b"".join(
+        base64.b64decode(data["audio"]) for kind, data in events if kind == "speech.audio.delta"
+    )
+    expected = api.engine.expected_seconds(text)
+    assert len(audio) / 2 / 24_000 == pytest.approx(expected)
+    words = [data for kind, data in events if kind == "speech.word"]
+    assert [w["text"] for w in words] == text.split()
+    assert all(data["type"] == kind for kind, data in events)
+    starts = [w["start"] for w in words]
+    assert starts == sorted(starts) and words[-1]["end"] <= expected + 1e-3
+    first_word = next(i for i, (kind, _) in enumerate(events) if kind == "speech.word")
+    assert first_word < len(events) - 2  # words arrive with the audio, not all at the end
+
+
+def _sse_events(stream: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in stream.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
 def test_speech_validation_errors(api: Api) -> None:
     def speak(**fields: object) -> httpx.Response:
         body = {"text": "Hello.", "voice": FAKE_STOCK_VOICE, **fields}
@@ -683,25 +713,35 @@ def test_speech_websocket(api: Api) -> None:
         ws.send_text("Hello there, ")
         ws.send_json({"type": "text", "text": "this arrives in pieces."})
         ws.send_json({"type": "flush"})
-        audio = b""
-        while True:
-            message = ws.receive()
-            if message.get("bytes") is not None:
-                audio += message["bytes"]
-                continue
-            assert json.loads(message["text"]) == {"type": "done"}
-            break
+        audio, words = _receive_utterance(ws)
         expected = api.engine.expected_seconds(" \nHello there, this arrives in pieces.")
         assert len(audio) / 2 / 24_000 == pytest.approx(expected)
+        assert [w["text"] for w in words] == ["Hello", "there,", "this", "arrives", "in", "pieces."]
+        assert all(0 <= w["start"] <= w["end"] <= expected + 1e-3 for w in words)
 
         ws.send_text("A second utterance.")
         ws.send_json({"type": "end"})
-        second = b""
-        while (message := ws.receive()).get("bytes") is not None:
-            second += message["bytes"]
-        assert json.loads(message["text"]) == {"type": "done"}
+        second, words = _receive_utterance(ws)
         assert len(second) > 0
+        assert [w["text"] for w in words] == ["A", "second", "utterance."]
+        assert words[0]["start"] < 0.5  # each utterance's words start on its own timeline
         assert ws.receive()["type"] == "websocket.close"
+
+
+def _receive_utterance(ws) -> tuple[bytes, list[dict]]:
+    """An utterance's audio and word frames, up to its "done"."""
+    audio, words = b"", []
+    while True:
+        message = ws.receive()
+        if message.get("bytes") is not None:
+            audio += message["bytes"]
+            continue
+        frame = json.loads(message["text"])
+        if frame["type"] == "word":
+            words.append(frame)
+            continue
+        assert frame == {"type": "done"}
+        return audio, words
 
 
 def test_speech_websocket_key_in_first_message_and_errors(api: Api) -> None:

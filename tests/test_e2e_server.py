@@ -327,7 +327,10 @@ def test_killed_server_resumes_its_job(tmp_path: Path, asset_paths) -> None:
             assert _speech_seconds(samples) > 3
     finally:
         second.stop()
-    assert _stored_results(tmp_path) == [f"results/carol/{job['id']}.wav"]
+    assert _stored_results(tmp_path) == [
+        f"results/carol/{job['id']}-words.json",
+        f"results/carol/{job['id']}.wav",
+    ]
 
 
 def test_websocket_speaks_text_as_it_arrives(server: Server, keys) -> None:
@@ -348,9 +351,14 @@ def test_websocket_speaks_text_as_it_arrives(server: Server, keys) -> None:
         ws.send("the second one ends now.")
         ws.send(json.dumps({"type": "end"}))
         audio = bytearray(early)
-        while isinstance(message := ws.recv(timeout=60), bytes):
-            audio += message
-        assert json.loads(message) == {"type": "done"}
+        words = []
+        while (frame := _audio_or_frame(ws.recv(timeout=60))) != {"type": "done"}:
+            if isinstance(frame, bytes):
+                audio += frame
+            else:
+                assert frame["type"] == "word", frame
+                words.append(frame["text"])
+        assert words[:3] == ["The", "first", "sentence"]
     samples = np.frombuffer(bytes(audio), dtype="<i2").astype(np.float32) / 32767
     assert _speech_seconds(samples) > 1.5
 
@@ -418,8 +426,15 @@ def test_scale_out_workers_run_jobs_and_take_over_a_dead_ones(tmp_path: Path, as
                 worker.wait(timeout=30)
         api.stop()
         redis.Redis.from_url(broker).delete(queue)
-    assert _stored_results(tmp_path) == [f"results/dana/{job['id']}.wav"]
+    assert _stored_results(tmp_path) == [
+        f"results/dana/{job['id']}-words.json",
+        f"results/dana/{job['id']}.wav",
+    ]
     worker_lines = (tmp_path / "worker-2.log").read_text().splitlines()
     records = [json.loads(line) for line in worker_lines if line.strip()]
     assert all("severity" in record for record in records)  # Celery's own lines too
     assert any(record.get("job_id") == job["id"] for record in records)
+
+
+def _audio_or_frame(message: bytes | str) -> bytes | dict:
+    return message if isinstance(message, bytes) else json.loads(message)

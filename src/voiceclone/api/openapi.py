@@ -23,6 +23,7 @@ LIMITED_TEXT_SCHEMAS = ("JobCreate", "SpeechCreate", "LegacySynthesize")
 JOB_LINKS = {
     "GetJob": "get_job_v1_jobs__job_id__get",
     "GetJobAudio": "get_job_audio_v1_jobs__job_id__audio_get",
+    "GetJobCaptions": "get_job_captions_v1_jobs__job_id__captions_get",
     "CancelJob": "cancel_job_v1_jobs__job_id__cancel_post",
     "DeleteJob": "delete_job_v1_jobs__job_id__delete",
 }

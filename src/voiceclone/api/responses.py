@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import mimetypes
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -14,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from voiceclone.api.errors import error_response
+from voiceclone.audio.chunk import WordTiming
 from voiceclone.audio.encode import FORMATS
 from voiceclone.engines.base import Engine
 from voiceclone.errors import VoiceCloneError
@@ -195,6 +198,55 @@ def audio_stream_response(
         media_type=voice.content_type,
         headers=STREAM_HEADERS,
     )
+
+
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+def speech_events_response(
+    request: Request,
+    engine: Engine,
+    text: str | Iterable[str],
+    voice: VoiceSettings,
+    on_close: Callable[[], None] | None = None,
+) -> StreamingResponse:
+    """The same speech as server-sent events: ``speech.audio.delta`` (base64 audio in the
+    requested format), ``speech.word`` (``text``, ``start``, ``end`` in seconds of that
+    audio) as the audio is made, then ``speech.audio.done`` (or ``error``)."""
+    settings = request.app.state.settings
+    words: list[WordTiming] = []
+    body = opened_stream(
+        lambda: speech_bytes(engine, text, voice, settings=settings, on_words=words.extend),
+        on_close,
+    )
+    return StreamingResponse(
+        iterate_in_thread(_speech_events(body, words), request, on_close),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
+
+
+def _speech_events(audio: Iterator[bytes], words: list[WordTiming]) -> Iterator[bytes]:
+    try:
+        for data in audio:
+            yield _event("speech.audio.delta", {"audio": base64.b64encode(data).decode()})
+            while words:
+                word = words.pop(0)
+                yield _event(
+                    "speech.word", {"text": word.text, "start": word.start, "end": word.end}
+                )
+        yield _event("speech.audio.done", {})
+    except VoiceCloneError as error:  # after the first byte: the stream can only say so
+        yield _event("error", {"error": {"code": error.code, "message": error.message}})
+    finally:
+        close = getattr(audio, "close", None)
+        if close is not None:
+            close()
+
+
+def _event(kind: str, data: dict[str, object]) -> bytes:
+    payload = json.dumps({"type": kind, **data}, ensure_ascii=False)
+    return f"event: {kind}\ndata: {payload}\n\n".encode()
 
 
 def opened_stream(open_body: Callable[[], T], on_close: Callable[[], None] | None) -> T:

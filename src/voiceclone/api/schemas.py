@@ -210,6 +210,13 @@ class SpeechCreate(BaseModel):
         "wav", description="wav (unknown-length header), pcm, mp3, opus, aac, flac."
     )
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
+    stream_format: Literal["audio", "sse"] = Field(
+        "audio",
+        description=(
+            "audio: the audio bytes; sse: server-sent events speech.audio.delta (base64 "
+            "audio), speech.word (word timings) and speech.audio.done."
+        ),
+    )
 
 
 # -- original routes ------------------------------------------------------------------------

@@ -13,13 +13,13 @@ import dataclasses
 import queue
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.orm import Session
 
-from voiceclone.audio.chunk import AudioChunk
+from voiceclone.audio.chunk import AudioChunk, WordTiming
 from voiceclone.audio.encode import encode_chunks, output_format
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import InvalidRequest, NotFound
@@ -32,6 +32,7 @@ from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.text.language import AUTO, resolve_language
 from voiceclone.text.split import iter_sentences
+from voiceclone.text.words import WordClock
 
 #: Voice names of OpenAI's speech API, mapped to the closest stock voice, so clients written
 #: for OpenAI work unchanged. A voice of the caller's with the same name takes precedence.
@@ -205,18 +206,38 @@ def plan_preview(
     return SpeechPlan(text=preview_text(info.language), voice=voice)
 
 
+#: Receives words as their audio goes to the encoder (times from the start of the audio).
+WordSink = Callable[[list[WordTiming]], None]
+
+
+def timed_words(chunks: Iterable[AudioChunk], on_words: WordSink) -> Iterator[AudioChunk]:
+    """The chunks unchanged; each one's words, on the stream's timeline, go to ``on_words``
+    as it passes."""
+    clock = WordClock()
+    for chunk in chunks:
+        placed = clock.add(chunk)
+        if placed:
+            on_words(placed)
+        yield chunk
+    rest = clock.finish()
+    if rest:
+        on_words(rest)
+
+
 def speech_bytes(
     engine: Engine,
     text: str | Iterable[str],
     voice: VoiceSettings,
     subject: str | None = None,
     settings: Settings | None = None,
+    on_words: WordSink | None = None,
 ) -> Iterator[bytes]:
     """Encoded, watermarked audio, yielded as soon as each chunk of speech is made.
 
     The first chunk is made before this returns, so a request that yields no audio fails
     here, before a response has begun. Closing the result stops synthesis before the next
-    chunk. ``subject`` ties the mark and the tags to the request (default: a fresh id).
+    chunk. ``subject`` ties the mark and the tags to the request (default: a fresh id);
+    ``on_words`` receives the word timings as the audio is encoded.
     """
     subject = subject or new_subject("speech")
     chunks = started(
@@ -231,7 +252,10 @@ def speech_bytes(
         )
     )
     encoded = encode_chunks(
-        chunks, voice.format, sample_rate=engine.sample_rate, tags=provenance_tags(subject)
+        timed_words(chunks, on_words) if on_words else chunks,
+        voice.format,
+        sample_rate=engine.sample_rate,
+        tags=provenance_tags(subject),
     )
 
     def stream() -> Iterator[bytes]:
@@ -255,11 +279,12 @@ def live_speech_bytes(
     pieces: Iterable[str],
     voice: VoiceSettings,
     settings: Settings | None = None,
+    on_words: WordSink | None = None,
 ) -> Iterator[bytes]:
     """Like :func:`speech_bytes`, for text that arrives over time (a WebSocket): each
     sentence is spoken as soon as it is complete, instead of waiting for enough text to
     detect the language. Without a language, it is detected from the text heard so far.
-    The whole utterance carries one continuous watermark.
+    The whole utterance carries one continuous watermark, and one timeline for its words.
     """
     settings = settings or get_settings()
     pause = np.zeros(round(settings.sentence_pause_ms / 1000 * engine.sample_rate), np.float32)
@@ -283,7 +308,10 @@ def live_speech_bytes(
 
     marked = mark_speech(checked_audio(measured(chunks(), "live")), subject, settings)
     return encode_chunks(
-        marked, voice.format, sample_rate=engine.sample_rate, tags=provenance_tags(subject)
+        timed_words(marked, on_words) if on_words else marked,
+        voice.format,
+        sample_rate=engine.sample_rate,
+        tags=provenance_tags(subject),
     )
 
 

@@ -11,7 +11,8 @@ WebSocket protocol (``/v1/speech/ws``):
    server answers ``{"type": "ready", "format", "content_type", "sample_rate"}``.
 3. The client sends text: plain text frames, or ``{"type": "text", "text": "..."}``.
    Synthesis starts as soon as a clause is complete; the server sends binary audio frames
-   as they are made.
+   as they are made, each followed by ``{"type": "word", "text", "start", "end"}`` frames
+   for the words encoded so far (seconds from the start of the utterance's audio).
 4. ``{"type": "flush"}`` ends the current utterance: the rest of its audio follows, then
    ``{"type": "done"}``; more text may follow (a new utterance; wav/mp3/... start a new
    stream with its own header). ``{"type": "end"}`` does the same, then closes the socket.
@@ -48,8 +49,9 @@ from voiceclone.api.deps import (
     caller_for_token,
     chosen_engine,
 )
-from voiceclone.api.responses import audio_stream_response
+from voiceclone.api.responses import audio_stream_response, speech_events_response
 from voiceclone.api.schemas import ERROR_RESPONSES, SpeechCreate
+from voiceclone.audio.chunk import WordTiming
 from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, InvalidRequest, InvalidText, Unauthorized, VoiceCloneError
 from voiceclone.services.keys import Caller
@@ -74,7 +76,13 @@ WS_INTERNAL_ERROR = 1011
 @router.post(
     "",
     response_class=StreamingResponse,
-    summary="Speak text, streaming the audio as it is made (chunked)",
+    summary="Speak text, streaming the audio as it is made (chunked), or as events",
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "The audio (stream_format audio), or server-sent events (sse).",
+        }
+    },
 )
 def speech(
     request: Request,
@@ -98,7 +106,8 @@ def speech(
     )
     quotas.spend_chars(caller, len(plan.text))
     release = quotas.open_stream(caller)
-    return audio_stream_response(request, engine, plan.text, plan.voice, release)
+    respond = speech_events_response if body.stream_format == "sse" else audio_stream_response
+    return respond(request, engine, plan.text, plan.voice, release)
 
 
 # -- WebSocket ------------------------------------------------------------------------------
@@ -341,8 +350,9 @@ async def _speak_utterance(
 ) -> None:
     """Synthesize one utterance in a worker thread, sending each piece as it is ready."""
     loop = asyncio.get_running_loop()
-    pieces: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+    pieces: asyncio.Queue[bytes | dict[str, Any] | BaseException | None] = asyncio.Queue()
     feed = utterance.feed
+    words: list[WordTiming] = []
 
     def work() -> None:
         stream = None
@@ -351,12 +361,18 @@ async def _speak_utterance(
             if head is None:
                 return
             stream = live_speech_bytes(
-                engine, itertools.chain(head, feed), voice, websocket.app.state.settings
+                engine,
+                itertools.chain(head, feed),
+                voice,
+                websocket.app.state.settings,
+                on_words=words.extend,
             )
             for data in stream:
                 if feed.aborted.is_set():
                     break
                 loop.call_soon_threadsafe(pieces.put_nowait, data)
+                while words:
+                    loop.call_soon_threadsafe(pieces.put_nowait, _word_frame(words.pop(0)))
         except BaseException as exc:  # handed to the event loop and raised there
             loop.call_soon_threadsafe(pieces.put_nowait, exc)
         finally:
@@ -373,13 +389,20 @@ async def _speak_utterance(
             if isinstance(item, BaseException):
                 raise item
             try:
-                await websocket.send_bytes(item)
+                if isinstance(item, dict):
+                    await websocket.send_json(item)
+                else:
+                    await websocket.send_bytes(item)
             except (WebSocketDisconnect, RuntimeError):
                 raise _ClientGone from None
         finished = True
     finally:
         if not finished:  # cancelled, client gone or failed: stop the worker's synthesis
             feed.abort()
+
+
+def _word_frame(word: WordTiming) -> dict[str, Any]:
+    return {"type": "word", "text": word.text, "start": word.start, "end": word.end}
 
 
 def _leading_text(feed: TextFeed) -> list[str] | None:
