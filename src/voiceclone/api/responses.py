@@ -200,52 +200,65 @@ def audio_stream_response(
     )
 
 
-SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-
-
 def speech_events_response(
     request: Request,
     engine: Engine,
-    text: str | Iterable[str],
+    text: str,
     voice: VoiceSettings,
     on_close: Callable[[], None] | None = None,
+    *,
+    words: bool = True,
 ) -> StreamingResponse:
     """The same speech as server-sent events: ``speech.audio.delta`` (base64 audio in the
-    requested format), ``speech.word`` (``text``, ``start``, ``end`` in seconds of that
-    audio) as the audio is made, then ``speech.audio.done`` (or ``error``)."""
+    requested format), with ``words`` also ``speech.word`` (``text``, ``start``, ``end`` in
+    seconds of that audio) as the audio is made, then ``speech.audio.done`` with usage
+    (or ``error``, should synthesis fail after the first event)."""
     settings = request.app.state.settings
-    words: list[WordTiming] = []
+    timings: list[WordTiming] = []
+    sink = timings.extend if words else None
     body = opened_stream(
-        lambda: speech_bytes(engine, text, voice, settings=settings, on_words=words.extend),
-        on_close,
+        lambda: speech_bytes(engine, text, voice, settings=settings, on_words=sink), on_close
     )
     return StreamingResponse(
-        iterate_in_thread(_speech_events(body, words), request, on_close),
+        iterate_in_thread(_speech_events(body, text, timings), request, on_close),
         media_type="text/event-stream",
-        headers=SSE_HEADERS,
+        headers=STREAM_HEADERS,
     )
 
 
-def _speech_events(audio: Iterator[bytes], words: list[WordTiming]) -> Iterator[bytes]:
+def _speech_events(audio: Iterator[bytes], text: str, words: list[WordTiming]) -> Iterator[bytes]:
+    output_bytes = 0
     try:
         for data in audio:
+            output_bytes += len(data)
             yield _event("speech.audio.delta", {"audio": base64.b64encode(data).decode()})
             while words:
                 word = words.pop(0)
-                yield _event(
-                    "speech.word", {"text": word.text, "start": word.start, "end": word.end}
-                )
-        yield _event("speech.audio.done", {})
-    except VoiceCloneError as error:  # after the first byte: the stream can only say so
+                timing = {"text": word.text, "start": word.start, "end": word.end}
+                yield _event("speech.word", timing)
+    except VoiceCloneError as error:  # after the first event: the stream can only say so
         yield _event("error", {"error": {"code": error.code, "message": error.message}})
+        return
     finally:
         close = getattr(audio, "close", None)
         if close is not None:
             close()
+    yield _event("speech.audio.done", {"usage": _approximate_usage(text, output_bytes)})
+
+
+def _approximate_usage(text: str, output_bytes: int) -> dict[str, int]:
+    """Token counts in OpenAI's shape; approximations (there is no tokenizer for billing)."""
+    input_tokens = max(1, len(text) // 4)
+    output_tokens = max(1, output_bytes // 1024)
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
 
 
 def _event(kind: str, data: dict[str, object]) -> bytes:
-    payload = json.dumps({"type": kind, **data}, ensure_ascii=False)
+    payload = json.dumps({"type": kind, **data}, ensure_ascii=False, separators=(",", ":"))
     return f"event: {kind}\ndata: {payload}\n\n".encode()
 
 

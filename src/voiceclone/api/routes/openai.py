@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
-from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -20,12 +17,7 @@ from voiceclone.api.deps import (
     StoreDep,
     held_engines,
 )
-from voiceclone.api.responses import (
-    STREAM_HEADERS,
-    audio_stream_response,
-    iterate_in_thread,
-    opened_stream,
-)
+from voiceclone.api.responses import audio_stream_response, speech_events_response
 from voiceclone.api.schemas import (
     ERROR_RESPONSES,
     EngineState,
@@ -42,7 +34,6 @@ from voiceclone.services.streaming import (
     engine_for_model,
     openai_model_ids,
     plan_speech,
-    speech_bytes,
 )
 from voiceclone.services.voices import list_voices
 
@@ -85,40 +76,8 @@ def create_speech(
     quotas.spend_chars(caller, len(plan.text))
     release = quotas.open_stream(caller)
     if body.stream_format == "sse":
-        settings = request.app.state.settings
-        audio = opened_stream(
-            lambda: speech_bytes(engine, plan.text, plan.voice, settings=settings), release
-        )
-        return StreamingResponse(
-            iterate_in_thread(_sse_events(audio, plan.text), request, release),
-            media_type="text/event-stream",
-            headers=STREAM_HEADERS,
-        )
+        return speech_events_response(request, engine, plan.text, plan.voice, release, words=False)
     return audio_stream_response(request, engine, plan.text, plan.voice, release)
-
-
-def _sse_events(audio: Iterator[bytes], text: str) -> Iterator[bytes]:
-    """``speech.audio.delta`` events with base64 audio, then ``speech.audio.done``."""
-    output_bytes = 0
-    try:
-        for data in audio:
-            output_bytes += len(data)
-            yield _event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
-    finally:
-        audio.close()  # type: ignore[attr-defined]
-    # Token counts are approximations (this server has no tokenizer for billing).
-    input_tokens = max(1, len(text) // 4)
-    output_tokens = max(1, output_bytes // 1024)
-    usage = {
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "total_tokens": input_tokens + output_tokens,
-    }
-    yield _event({"type": "speech.audio.done", "usage": usage})
-
-
-def _event(payload: dict[str, object]) -> bytes:
-    return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
 
 
 @router.get(
