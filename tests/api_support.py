@@ -54,6 +54,8 @@ def api_settings(tmp_path: Path, **overrides: object) -> Settings:
         "storage_url": (tmp_path / "objects").as_uri(),
         "max_upload_bytes": UPLOAD_LIMIT,
         "home": tmp_path / "home",
+        # The fake engine's speed says nothing of real capacity; test_capacity turns it on.
+        "live_admission": False,
     }
     return Settings(**{**defaults, **overrides})
 

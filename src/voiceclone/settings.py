@@ -230,6 +230,23 @@ class Settings(BaseSettings):
         description="The Korean consent sentence ({code}: the one-time code).",
     )
 
+    # Capacity: live streams are admitted only while the engine can keep them in real time
+    live_admission: bool = Field(
+        True, description="Refuse a live stream (429 server_busy) that the engine cannot keep up."
+    )
+    live_capacity: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Seconds of audio per second the engine can make (0: measured at start and "
+            "while running)."
+        ),
+    )
+    live_headroom: float = Field(
+        0.25, ge=0, le=4, description="Share of capacity kept spare, e.g. 0.25 for 25 %."
+    )
+    busy_retry_after_s: int = Field(2, ge=1, description="Retry-After of a server_busy refusal.")
+
     # Trust and safety: limits per API key (a key may set its own; 0: unlimited)
     key_requests_per_minute: int = Field(600, ge=0, description="Requests per minute per key.")
     key_chars_per_day: int = Field(

@@ -33,6 +33,7 @@ from voiceclone.jobs import open_queue
 from voiceclone.metrics import watch_jobs
 from voiceclone.safety.consent import warn_if_consent_off
 from voiceclone.safety.marks import warn_if_unmarked
+from voiceclone.services.capacity import CAPACITY
 from voiceclone.services.jobs import jobs_by_status
 from voiceclone.services.keys import any_api_key_exists
 from voiceclone.services.links import LinkSigner
@@ -119,7 +120,9 @@ def _start(
     factory = make_session_factory(settings.database_url)
     app.state.session_factory = factory
     app.state.store = open_store(settings.storage_url, settings)
-    app.state.quotas = Quotas(settings, factory)
+    CAPACITY.configure(settings)
+    app.state.capacity = CAPACITY
+    app.state.quotas = Quotas(settings, factory, CAPACITY)
     watch_jobs(lambda: jobs_by_status(factory))
     app.state.links = LinkSigner(settings)
     app.state.oidc = verifier_for(settings)
@@ -133,6 +136,7 @@ def _start(
     warm_up = getattr(app.state.engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup
         warm_up()
+    CAPACITY.calibrate(app.state.engine)
     queue = open_queue(settings, factory, app.state.store, app.state.engine, app.state.engines)
     app.state.queue = queue
     queue.start()

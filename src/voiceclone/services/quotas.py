@@ -25,6 +25,7 @@ from voiceclone.db.models import Voice
 from voiceclone.errors import TooManyRequests
 from voiceclone.metrics import LIVE_STREAMS
 from voiceclone.services import audit
+from voiceclone.services.capacity import LiveCapacity
 from voiceclone.services.keys import Caller, KeyLimits
 from voiceclone.settings import Settings
 
@@ -35,6 +36,10 @@ UNLIMITED = 10**12
 STREAM_COUNTER_TTL_S = 6 * 3600  # a crashed process's streams are forgotten after this
 VOICES_RETRY_AFTER_S = 3600
 KEY_PREFIX = "voiceclone"
+
+
+def _nothing() -> None:
+    pass
 
 
 class LimitExceeded(TooManyRequests):
@@ -61,9 +66,15 @@ def storage_url(settings: Settings) -> str:
 
 
 class Quotas:
-    def __init__(self, settings: Settings, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        capacity: LiveCapacity | None = None,
+    ) -> None:
         self._settings = settings
         self._session_factory = session_factory
+        self._capacity = capacity
         self._storage: Storage = storage_from_string(storage_url(settings))
         self._limiter = SlidingWindowCounterRateLimiter(self._storage)
 
@@ -109,8 +120,10 @@ class Quotas:
         finally:
             release()
 
-    def open_stream(self, caller: Caller) -> Callable[[], None]:
-        """Take a live-stream slot (429 if none is free); returns the function freeing it."""
+    def open_stream(self, caller: Caller, chars: int = 0) -> Callable[[], None]:
+        """Take a live-stream slot of the key and of the server's capacity (429 if either
+        is full), then charge ``chars``; returns the function freeing the slots. Nothing is
+        charged for a stream refused."""
         allowed = caller.limits.effective(self._settings).max_streams or 0
         key = self._stream_key(caller)
         open_now = self._storage.incr(key, STREAM_COUNTER_TTL_S)
@@ -131,7 +144,16 @@ class Quotas:
                 released = True
                 LIVE_STREAMS.dec()
                 self._storage.incr(key, STREAM_COUNTER_TTL_S, amount=-1)
+                release_capacity()
 
+        release_capacity: Callable[[], None] = _nothing
+        try:
+            if self._capacity is not None:
+                release_capacity = self._capacity.admit()
+            self.spend_chars(caller, chars)
+        except BaseException:
+            release()
+            raise
         return release
 
     # -- usage ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidAudio, InvalidText, VoiceCloneError
 from voiceclone.metrics import measured
 from voiceclone.safety.marks import mark_speech
+from voiceclone.services.capacity import CAPACITY
 from voiceclone.settings import Settings
 from voiceclone.tracing import traced_chunks
 
@@ -81,7 +82,7 @@ def synthesize(
     """Speech as it is made, checked and watermarked (the mark's payload hashes
     ``subject``: a job id, or the id of a stream)."""
     route = subject.split(":")[0]
-    made = measured(engine.synthesize(text, voice, language, speed), route=route)
+    made = CAPACITY.observed(measured(engine.synthesize(text, voice, language, speed), route))
     marked = mark_speech(checked_audio(made), subject, settings)
     return traced_chunks(marked, "voiceclone.synthesis", route=route, language=language)
 

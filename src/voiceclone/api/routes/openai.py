@@ -73,8 +73,7 @@ def create_speech(
         openai_aliases=True,
         store=store,
     )
-    quotas.spend_chars(caller, len(plan.text))
-    release = quotas.open_stream(caller)
+    release = quotas.open_stream(caller, chars=len(plan.text))
     if body.stream_format == "sse":
         return speech_events_response(request, engine, plan.text, plan.voice, release, words=False)
     return audio_stream_response(request, engine, plan.text, plan.voice, release)

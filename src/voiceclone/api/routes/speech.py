@@ -104,8 +104,7 @@ def speech(
         body.speed,
         store=store,
     )
-    quotas.spend_chars(caller, len(plan.text))
-    release = quotas.open_stream(caller)
+    release = quotas.open_stream(caller, chars=len(plan.text))
     respond = speech_events_response if body.stream_format == "sse" else audio_stream_response
     return respond(request, engine, plan.text, plan.voice, release)
 

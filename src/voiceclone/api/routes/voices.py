@@ -164,6 +164,5 @@ def preview_voice(
     format: Annotated[AudioFormat, Query(description="The preview's audio format.")] = "mp3",
 ) -> StreamingResponse:
     plan = plan_preview(session, engine, caller.owner, voice_id, format, request.app.state.store)
-    quotas.spend_chars(caller, len(plan.text))
-    release = quotas.open_stream(caller)
+    release = quotas.open_stream(caller, chars=len(plan.text))
     return audio_stream_response(request, engine, plan.text, plan.voice, release)

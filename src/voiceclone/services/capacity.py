@@ -1,0 +1,146 @@
+"""Admission of live streams from the engine's measured capacity.
+
+A live stream needs one second of audio per second of playback. The process learns how
+many seconds of audio per second its engine makes (at start, then from every chunk made
+while running) and admits a new live stream only while all admitted ones, plus it, fit
+with headroom to spare; otherwise it refuses at once (429 ``server_busy`` with
+``Retry-After``) rather than letting every stream fall behind. Jobs are never refused:
+they wait in the queue.
+
+Capacity belongs to the process (its CPU or GPU), so there is one instance per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from voiceclone.audio.chunk import AudioChunk
+from voiceclone.engines.base import Engine
+from voiceclone.errors import TooManyRequests
+from voiceclone.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_TEXT = "The morning light came slowly over the hills, and the village woke."
+#: Weight of each new observation in the running estimate.
+SMOOTHING = 0.1
+#: Chunks shorter than this say little about speed (fixed costs dominate).
+MIN_OBSERVED_AUDIO_S = 0.3
+
+
+class ServerBusy(TooManyRequests):
+    code = "server_busy"
+
+
+class LiveCapacity:
+    """How much audio per second this process can make, and the live streams it admitted."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rate: float | None = None  # seconds of audio per second of wall time
+        self._fixed = False
+        self._admitted = 0
+        self._synthesizing = 0
+        self._enabled = True
+        self._headroom = 0.25
+        self._retry_after = 2
+
+    def configure(self, settings: Settings) -> None:
+        with self._lock:
+            self._enabled = settings.live_admission
+            self._headroom = settings.live_headroom
+            self._retry_after = settings.busy_retry_after_s
+            self._fixed = settings.live_capacity > 0
+            self._rate = settings.live_capacity if self._fixed else None
+            self._admitted = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self._rate
+
+    @property
+    def admitted(self) -> int:
+        return self._admitted
+
+    def streams_that_fit(self) -> int | None:
+        """How many live streams fit now (None: not measured yet, so no limit)."""
+        if self._rate is None:
+            return None
+        return int(self._rate / (1.0 + self._headroom))
+
+    def calibrate(self, engine: Engine) -> None:
+        """Measure the engine once (unless the capacity is set): one sentence, timed."""
+        if self._fixed or not self._enabled or not engine.stock_voice_names():
+            return
+        voice = engine.stock_voice(engine.stock_voice_names()[0])
+        started = time.perf_counter()
+        audio = sum(chunk.duration for chunk in engine.synthesize(CALIBRATION_TEXT, voice))
+        elapsed = time.perf_counter() - started
+        if audio > 0 and elapsed > 0:
+            with self._lock:
+                self._rate = audio / elapsed
+            log.info("engine makes %.1f s of audio per second: %s", audio / elapsed, self)
+
+    def admit(self) -> Callable[[], None]:
+        """Admit one more live stream, or raise :class:`ServerBusy`; returns its release."""
+        with self._lock:
+            fit = self.streams_that_fit()
+            if self._enabled and fit is not None and self._admitted + 1 > max(fit, 1):
+                raise ServerBusy(
+                    f"The server is at capacity ({self._admitted} live streams); try again "
+                    "shortly, or queue a job (POST /v1/jobs), which is never refused for load.",
+                    retry_after=self._retry_after,
+                )
+            self._admitted += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            with self._lock:
+                if not released:
+                    released = True
+                    self._admitted -= 1
+
+        return release
+
+    def observed(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
+        """The chunks unchanged, each one's speed folded into the estimate (scaled by how
+        many syntheses shared the engine while it was made)."""
+        iterator = iter(chunks)
+        try:
+            while True:
+                with self._lock:
+                    self._synthesizing += 1
+                    sharing = self._synthesizing
+                started = time.perf_counter()
+                try:
+                    chunk = next(iterator)
+                except StopIteration:
+                    break
+                finally:
+                    with self._lock:
+                        sharing = max(sharing, self._synthesizing)
+                        self._synthesizing -= 1
+                self._observe(chunk.duration, time.perf_counter() - started, sharing)
+                yield chunk
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    def _observe(self, audio: float, elapsed: float, sharing: int) -> None:
+        if self._fixed or audio < MIN_OBSERVED_AUDIO_S or elapsed <= 0:
+            return
+        rate = sharing * audio / elapsed
+        with self._lock:
+            current = self._rate
+            self._rate = rate if current is None else current + SMOOTHING * (rate - current)
+
+    def __str__(self) -> str:
+        return f"{self.streams_that_fit()} live stream(s) fit, {self._admitted} admitted"
+
+
+CAPACITY = LiveCapacity()
