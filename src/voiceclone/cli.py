@@ -590,6 +590,9 @@ def worker(
     except VoiceCloneError as error:
         raise _fail(error) from error
     engine.warm_up()
+    from voiceclone.services.scheduler import SCHEDULERS
+
+    SCHEDULERS.configure(settings)
     context = WorkerContext(
         session_factory=make_session_factory(settings.database_url),
         store=open_store(settings.storage_url, settings),

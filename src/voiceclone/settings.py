@@ -246,6 +246,19 @@ class Settings(BaseSettings):
         0.25, ge=0, le=4, description="Share of capacity kept spare, e.g. 0.25 for 25 %."
     )
     busy_retry_after_s: int = Field(2, ge=1, description="Retry-After of a server_busy refusal.")
+    engine_slots: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Chunks an engine makes at once; the others wait, most urgent first (first "
+            "chunks, then the live stream nearest to running out of audio, then jobs)."
+        ),
+    )
+    job_slack_s: float = Field(
+        10.0,
+        ge=0,
+        description="A job's chunk goes before live streams holding more audio than this.",
+    )
 
     # Trust and safety: limits per API key (a key may set its own; 0: unlimited)
     key_requests_per_minute: int = Field(600, ge=0, description="Requests per minute per key.")

@@ -39,6 +39,7 @@ from voiceclone.services.keys import any_api_key_exists
 from voiceclone.services.links import LinkSigner
 from voiceclone.services.oidc import verifier_for
 from voiceclone.services.quotas import Quotas
+from voiceclone.services.scheduler import SCHEDULERS
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
 from voiceclone.tracing import instrument_app
@@ -121,6 +122,7 @@ def _start(
     app.state.session_factory = factory
     app.state.store = open_store(settings.storage_url, settings)
     CAPACITY.configure(settings)
+    SCHEDULERS.configure(settings)
     app.state.capacity = CAPACITY
     app.state.quotas = Quotas(settings, factory, CAPACITY)
     watch_jobs(lambda: jobs_by_status(factory))

@@ -36,9 +36,13 @@ def new_subject(kind: str) -> str:
     return f"{kind}:{uuid.uuid4()}"
 
 
+#: The kind of subject a job is (the one kind of synthesis nobody listens to live).
+JOB_KIND = "job"
+
+
 def job_subject(job_id: object) -> str:
     """What a job's watermark and tags name it by."""
-    return f"job:{job_id}"
+    return f"{JOB_KIND}:{job_id}"
 
 
 def watermark_enabled(settings: Settings | None = None) -> bool:

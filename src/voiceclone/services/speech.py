@@ -18,8 +18,9 @@ from voiceclone.audio.reference import prepare_reference
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import InvalidAudio, InvalidText, VoiceCloneError
 from voiceclone.metrics import measured
-from voiceclone.safety.marks import mark_speech
+from voiceclone.safety.marks import JOB_KIND, mark_speech
 from voiceclone.services.capacity import CAPACITY
+from voiceclone.services.scheduler import SCHEDULERS
 from voiceclone.settings import Settings
 from voiceclone.tracing import traced_chunks
 
@@ -82,7 +83,10 @@ def synthesize(
     """Speech as it is made, checked and watermarked (the mark's payload hashes
     ``subject``: a job id, or the id of a stream)."""
     route = subject.split(":")[0]
-    made = CAPACITY.observed(measured(engine.synthesize(text, voice, language, speed), route))
+    made = SCHEDULERS.of(engine.name).scheduled(
+        CAPACITY.observed(measured(engine.synthesize(text, voice, language, speed), route)),
+        live=route != JOB_KIND,
+    )
     marked = mark_speech(checked_audio(made), subject, settings)
     return traced_chunks(marked, "voiceclone.synthesis", route=route, language=language)
 

@@ -25,6 +25,7 @@ from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import InvalidRequest, NotFound
 from voiceclone.metrics import measured
 from voiceclone.safety.marks import mark_speech, new_subject, provenance_tags
+from voiceclone.services.scheduler import SCHEDULERS, StreamTurns
 from voiceclone.services.speech import checked_audio, started, synthesize
 from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice, get_voice, preview_text, voice_profile
@@ -290,6 +291,8 @@ def live_speech_bytes(
     pause = np.zeros(round(settings.sentence_pause_ms / 1000 * engine.sample_rate), np.float32)
     subject = new_subject("live")
 
+    turns = StreamTurns(SCHEDULERS.of(engine.name), live=True)
+
     def chunks() -> Iterator[AudioChunk]:
         heard = ""
         index = 0
@@ -302,7 +305,8 @@ def live_speech_bytes(
             if index:
                 yield AudioChunk(pause, engine.sample_rate, index=index)
                 index += 1
-            for chunk in engine.synthesize(sentence, voice.profile, language, voice.speed):
+            spoken = engine.synthesize(sentence, voice.profile, language, voice.speed)
+            for chunk in turns.made(spoken):
                 yield dataclasses.replace(chunk, index=index)
                 index += 1
 

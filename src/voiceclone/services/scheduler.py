@@ -1,0 +1,128 @@
+"""One queue in front of each engine, shared by live streams, previews and jobs.
+
+An engine makes ``engine_slots`` chunks at once (one, on a CPU whose cores a chunk already
+uses). The others wait in order of urgency, earliest deadline first:
+
+1. a stream's first chunk (nothing is playing yet), oldest first;
+2. a live stream's next chunk, by when its listener runs out of audio: the time its first
+   chunk came plus the seconds of audio made since;
+3. a job's next chunk, as if its deadline were ``job_slack_s`` from now: jobs use what
+   live streams leave, and go first only past streams that have that much audio in hand.
+
+Like capacity, the engine's time belongs to the process: one scheduler per engine name.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from voiceclone.audio.chunk import AudioChunk
+from voiceclone.settings import Settings
+
+FIRST_CHUNK, LIVE_CHUNK, JOB_CHUNK = 0, 1, 2
+
+
+class EngineQueue:
+    """Turns on one engine: :meth:`turn` blocks until the caller is the most urgent."""
+
+    def __init__(self, slots: int = 1, job_slack_s: float = 10.0) -> None:
+        self._free = slots
+        self.job_slack_s = job_slack_s
+        self._waiting: list[tuple[int, float, int]] = []
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    @contextmanager
+    def turn(self, kind: int, deadline: float) -> Iterator[None]:
+        """Hold one of the engine's slots while the block runs; ``kind`` first-chunk
+        turns come before all others, then earliest ``deadline`` (a monotonic time)."""
+        rank = 0 if kind == FIRST_CHUNK else 1  # live and job chunks: by deadline alone
+        entry = (rank, deadline, next(self._order))
+        with self._changed:
+            heapq.heappush(self._waiting, entry)
+            while not (self._free > 0 and self._waiting[0] == entry):
+                self._changed.wait()
+            heapq.heappop(self._waiting)
+            self._free -= 1
+            self._changed.notify_all()  # the next most urgent may take another free slot
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += 1
+                self._changed.notify_all()
+
+    def scheduled(self, chunks: Iterable[AudioChunk], live: bool) -> Iterator[AudioChunk]:
+        """``chunks``, each one made in its turn (live: a stream someone listens to)."""
+        return StreamTurns(self, live).made(chunks)
+
+
+class StreamTurns:
+    """One stream's place in an engine's queue, kept across the pieces it is spoken in
+    (a live socket speaks sentence by sentence: only its very first chunk is a first)."""
+
+    def __init__(self, queue: EngineQueue, live: bool) -> None:
+        self._queue = queue
+        self._live = live
+        self._arrived = time.monotonic()
+        self._first_at: float | None = None
+        self._audio = 0.0
+
+    def made(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
+        iterator = iter(chunks)
+        try:
+            while True:
+                with self._queue.turn(*self._urgency()):
+                    chunk = next(iterator, None)
+                if chunk is None:
+                    return
+                if self._first_at is None:
+                    self._first_at = time.monotonic()
+                self._audio += chunk.duration
+                yield chunk
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    def _urgency(self) -> tuple[int, float]:
+        if not self._live:
+            return JOB_CHUNK, time.monotonic() + self._queue.job_slack_s
+        if self._first_at is None:
+            return FIRST_CHUNK, self._arrived
+        return LIVE_CHUNK, self._first_at + self._audio
+
+
+class Schedulers:
+    """The engine queues of this process, by engine name."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, EngineQueue] = {}
+        self._slots = 1
+        self._job_slack_s = 10.0
+        self._lock = threading.Lock()
+
+    def configure(self, settings: Settings) -> None:
+        with self._lock:
+            self._slots = settings.engine_slots
+            self._job_slack_s = settings.job_slack_s
+            self._queues.clear()
+
+    def of(self, engine_name: str) -> EngineQueue:
+        with self._lock:
+            queue = self._queues.get(engine_name)
+            if queue is None:
+                queue = self._queues[engine_name] = EngineQueue(self._slots, self._job_slack_s)
+            return queue
+
+
+SCHEDULERS = Schedulers()

@@ -1,0 +1,90 @@
+"""The engine queue: first chunks first, then the live stream nearest to running out of
+audio, then jobs with what is left."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from voiceclone.audio.chunk import AudioChunk
+from voiceclone.services.scheduler import FIRST_CHUNK, JOB_CHUNK, LIVE_CHUNK, EngineQueue
+
+
+def _take_turns(queue: EngineQueue, requests: list[tuple[str, int, float]]) -> list[str]:
+    """Queue every request while the engine is busy, then free it: the order served."""
+    served: list[str] = []
+    lock = threading.Lock()
+    busy = threading.Event()
+    release = threading.Event()
+
+    def occupy() -> None:
+        with queue.turn(JOB_CHUNK, 0.0):
+            busy.set()
+            release.wait()
+
+    def ask(name: str, kind: int, deadline: float) -> None:
+        with queue.turn(kind, deadline), lock:
+            served.append(name)
+
+    holder = threading.Thread(target=occupy)
+    holder.start()
+    busy.wait()
+    threads = []
+    for request in requests:
+        thread = threading.Thread(target=ask, args=request)
+        thread.start()
+        threads.append(thread)
+    while queue.waiting < len(requests):
+        time.sleep(0.001)
+    release.set()
+    for thread in [holder, *threads]:
+        thread.join(timeout=5)
+    return served
+
+
+def test_first_chunks_then_earliest_deadline() -> None:
+    order = _take_turns(
+        EngineQueue(slots=1),
+        [
+            ("job", JOB_CHUNK, 50.0),
+            ("live, 4 s in hand", LIVE_CHUNK, 104.0),
+            ("live, nearly out", LIVE_CHUNK, 100.5),
+            ("new stream", FIRST_CHUNK, 99.0),
+            ("newer stream", FIRST_CHUNK, 99.5),
+        ],
+    )
+    assert order == ["new stream", "newer stream", "job", "live, nearly out", "live, 4 s in hand"]
+
+
+def _chunks(count: int, made: list[str], name: str) -> Iterator[AudioChunk]:
+    for _ in range(count):
+        time.sleep(0.01)
+        made.append(name)
+        yield AudioChunk(np.zeros(2400, np.float32), 24_000)
+
+
+def test_a_new_stream_gets_its_first_chunk_before_a_running_job_goes_on() -> None:
+    queue = EngineQueue(slots=1, job_slack_s=10.0)
+    made: list[str] = []
+    job = queue.scheduled(_chunks(30, made, "job"), live=False)
+    next(job)
+    started = threading.Event()
+
+    def run_job() -> None:
+        started.set()
+        for _ in job:
+            pass
+
+    worker = threading.Thread(target=run_job)
+    worker.start()
+    started.wait()
+    time.sleep(0.02)
+    live = list(queue.scheduled(_chunks(2, made, "live"), live=True))
+    worker.join(timeout=5)
+    assert len(live) == 2
+    first_live = made.index("live")
+    assert first_live < 10  # it waited for at most the chunk in progress, not the whole job
+    assert made.count("job") == 30
