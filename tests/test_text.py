@@ -455,3 +455,15 @@ def test_phonemizer_routes_korean_through_the_rules(phonemizer: Phonemizer) -> N
     assert phonemizer.phonemize("국물", "ko") == korean_to_ipa("국물")
     assert Phonemizer(korean_rules=False).phonemize("국물", "ko") != korean_to_ipa("국물")
     assert phonemizer.phonemize("안녕 OK", "ko") == "annjʌŋ ˌoʊkˈeɪ"  # OK by espeak en-us
+
+
+def test_chunks_grow_so_each_is_made_while_the_last_plays() -> None:
+    clause = "each listener hears the speech as it is made"
+    long = ", ".join([clause] * 5).capitalize() + "."  # 228 characters, commas within
+    text = " ".join([long] * 3)
+    chunks = list(iter_text_chunks([text], 30, 300))
+    limits = [min(30 * 2**k, 300) for k in range(len(chunks))]
+    assert all(len(chunk) <= limit for chunk, limit in zip(chunks, limits, strict=True))
+    assert [len(c) for c in chunks[:3]] == sorted(len(c) for c in chunks[:3])
+    assert chunks[-2:] == [long, long]  # once the limit allows, sentences stay whole
+    assert " ".join(chunks) == text

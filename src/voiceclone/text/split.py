@@ -249,28 +249,43 @@ def iter_text_chunks(
     merge_below_chars: int = SHORT_SENTENCE_CHARS,
 ) -> Iterator[str]:
     """Chunks to synthesize one at a time: first a short clause (at most
-    ``first_max_chars``) so audio starts quickly, then whole sentences (at most
-    ``max_chars``). A chunk shorter than ``merge_below_chars`` is joined with the next
-    sentence, up to ``max_chars``, to cut per-chunk overhead (0 turns merging off)."""
+    ``first_max_chars``) so audio starts quickly, then chunks whose limit doubles each time
+    up to ``max_chars`` (whole sentences, cut at a clause while they are over the limit),
+    so each chunk is made while the ones before it play. A chunk shorter than
+    ``merge_below_chars`` is joined with the next sentence, within the limit, to cut
+    per-chunk overhead (0 turns merging off)."""
     sentences = iter_sentences(pieces, max_chars)
     first = next(sentences, None)
     if first is None:
         return
-    head, rest = split_first_clause(
-        first, min(first_max_chars, max_chars), min_tail_chars=MIN_TAIL_CHARS
-    )
+    limits = _doubling(min(first_max_chars, max_chars), max_chars)
+    head, rest = split_first_clause(first, next(limits), min_tail_chars=MIN_TAIL_CHARS)
     yield head
+    limit = next(limits)
     pending = ""
     for sentence in chain([rest] if rest else [], sentences):
-        if pending and len(pending) + 1 + len(sentence) > max_chars:
+        if pending and len(pending) + 1 + len(sentence) > limit:
             yield pending
-            pending = ""
+            pending, limit = "", next(limits)
+        while not pending and len(sentence) > limit:
+            piece, tail = split_first_clause(sentence, limit, min_tail_chars=MIN_TAIL_CHARS)
+            if tail is None:
+                break
+            yield piece
+            sentence, limit = tail, next(limits)
         pending = _join(pending, sentence) if pending else sentence
         if len(pending) >= merge_below_chars:
             yield pending
-            pending = ""
+            pending, limit = "", next(limits)
     if pending:
         yield pending
+
+
+def _doubling(first: int, most: int) -> Iterator[int]:
+    limit = first
+    while True:
+        yield limit
+        limit = min(limit * 2, most)
 
 
 # -- files -----------------------------------------------------------------------------------
