@@ -6,6 +6,9 @@ Measures, over loopback only:
   (OpenAI route, mp3), p50/p95 over ``--requests`` sequential requests in a cloned voice;
 * metadata latency (``GET /v1/voices``) p50/p95, one at a time and at concurrency 32
   (httpx async client, ``--metadata-requests`` requests in all);
+* 4 and 16 concurrent live streams (``--streams``): first byte, how far each listener
+  would fall behind real-time playback from its first byte, how many were refused (429
+  ``server_busy``) and how fast, and the server's RSS during and after;
 * the server's RSS while a 50 MB file is uploaded (sampled every 5 ms).
 
 The server gets a fresh database and object store in a temp folder; model files come from
@@ -63,6 +66,9 @@ class Server:
             **os.environ,
             "VOICECLONE_DATABASE_URL": f"sqlite:///{root / 'voiceclone.db'}",
             "VOICECLONE_STORAGE_URL": (root / "objects").as_uri(),
+            # The per-key limits would cut the load short; capacity admission stays on.
+            "VOICECLONE_KEY_REQUESTS_PER_MINUTE": "0",
+            "VOICECLONE_KEY_MAX_STREAMS": "0",
         }
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -202,6 +208,79 @@ def bench_first_byte(
     return rows
 
 
+LIVE_TEXT = (
+    "Live voices must never stutter. Each listener hears the speech as it is made, "
+    "sentence after sentence, and the next one has to arrive before the last one ends. "
+    "A server that knows its capacity says no at once instead of slowing everyone."
+)
+PCM_BYTES_PER_SECOND = 24_000 * 2
+
+
+def _live_stream(client: httpx.Client, body: dict) -> dict[str, float]:
+    """One pcm stream played from its first byte: when that came, and how far playback
+    would have fallen behind (seconds; 0: never)."""
+    start = time.perf_counter()
+    first = None
+    received = 0
+    behind = 0.0
+    with client.stream("POST", "/v1/speech", json=body) as response:
+        if response.status_code == 429:
+            response.read()
+            return {"refused_s": time.perf_counter() - start}
+        response.raise_for_status()
+        for data in response.iter_raw():
+            now = time.perf_counter()
+            if first is None:
+                first = now
+            behind = max(behind, (now - first) - received / PCM_BYTES_PER_SECOND)
+            received += len(data)
+    assert first is not None, "no audio received"
+    return {"first_s": first - start, "behind_s": behind, "audio_s": received / 48_000}
+
+
+def bench_live_streams(server: Server, headers: dict, voice_id: str, counts: list[int]) -> list:
+    """``n`` listeners at once, for each ``n``: first byte, falling behind, refusals, RSS."""
+    body = {"text": LIVE_TEXT, "voice": voice_id, "format": "pcm"}
+    rows = []
+    for count in counts:
+        results: list[dict[str, float]] = []
+        samples: list[int] = []
+        stop = threading.Event()
+        sampler = threading.Thread(target=_sample_rss, args=(lambda: server.rss, stop, samples))
+        sampler.start()
+
+        def listen(results: list[dict[str, float]] = results) -> None:
+            with httpx.Client(base_url=server.url, headers=headers, timeout=300) as client:
+                results.append(_live_stream(client, body))
+
+        listeners = [threading.Thread(target=listen) for _ in range(count)]
+        for listener in listeners:
+            listener.start()
+        for listener in listeners:
+            listener.join()
+        stop.set()
+        sampler.join()
+        time.sleep(1.0)
+        after = server.rss
+        played = [r for r in results if "first_s" in r]
+        refused = [r["refused_s"] for r in results if "refused_s" in r]
+        firsts = [r["first_s"] for r in played] or [float("nan")]
+        p50, p95 = _percentiles(firsts)
+        worst = max((r["behind_s"] for r in played), default=float("nan"))
+        refusal = f", 429 in {max(refused) * 1000:.0f} ms at most" if refused else ""
+        rows.append(
+            (
+                f"{count} concurrent live streams: first byte",
+                f"{p50:.2f} s",
+                f"{p95:.2f} s",
+                f"{len(played)} played, {len(refused)} refused{refusal}; worst behind "
+                f"real time {worst:.2f} s; RSS peak {max(samples) / 2**20:.0f} MiB, "
+                f"after {after / 2**20:.0f} MiB",
+            )
+        )
+    return rows
+
+
 async def _metadata(url: str, headers: dict, concurrency: int, total: int) -> tuple[list, float]:
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -286,6 +365,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=10, help="speech requests per route")
     parser.add_argument("--metadata-requests", type=int, default=2000)
+    parser.add_argument(
+        "--streams", type=int, nargs="*", default=[4, 16], help="concurrent live streams"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="voiceclone-bench-") as tmp:
@@ -301,7 +383,7 @@ def main() -> None:
                 voice = httpx.post(
                     f"{server.url}/v1/voices",
                     headers=headers,
-                    data={"name": "bench voice"},
+                    data={"name": "bench voice", "consent": "true"},
                     files={"files": (reference.name, wav, "audio/wav")},
                     timeout=300,
                 )
@@ -309,6 +391,7 @@ def main() -> None:
             voice_id = voice.json()["id"]
             rows = [
                 *bench_first_byte(server, headers, voice_id, reference, args.requests),
+                *bench_live_streams(server, headers, voice_id, args.streams),
                 *bench_metadata(server, headers, args.metadata_requests),
                 *upload,
             ]
