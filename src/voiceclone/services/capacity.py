@@ -84,16 +84,16 @@ class LiveCapacity:
                 self._rate = audio / elapsed
             log.info("engine makes %.1f s of audio per second: %s", audio / elapsed, self)
 
+    def check(self) -> None:
+        """Raise :class:`ServerBusy` now if one more live stream would not fit (a cheap
+        early answer, before a request does any work; :meth:`admit` decides)."""
+        with self._lock:
+            self._refuse_if_full()
+
     def admit(self) -> Callable[[], None]:
         """Admit one more live stream, or raise :class:`ServerBusy`; returns its release."""
         with self._lock:
-            fit = self.streams_that_fit()
-            if self._enabled and fit is not None and self._admitted + 1 > max(fit, 1):
-                raise ServerBusy(
-                    f"The server is at capacity ({self._admitted} live streams); try again "
-                    "shortly, or queue a job (POST /v1/jobs), which is never refused for load.",
-                    retry_after=self._retry_after,
-                )
+            self._refuse_if_full()
             self._admitted += 1
         released = False
 
@@ -105,6 +105,15 @@ class LiveCapacity:
                     self._admitted -= 1
 
         return release
+
+    def _refuse_if_full(self) -> None:
+        fit = self.streams_that_fit()
+        if self._enabled and fit is not None and self._admitted + 1 > max(fit, 1):
+            raise ServerBusy(
+                f"The server is at capacity ({self._admitted} live streams); try again "
+                "shortly, or queue a job (POST /v1/jobs), which is never refused for load.",
+                retry_after=self._retry_after,
+            )
 
     def observed(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
         """The chunks unchanged, each one's speed folded into the estimate (scaled by how

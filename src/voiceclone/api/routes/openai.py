@@ -58,6 +58,7 @@ def create_speech(
     store: StoreDep,
     quotas: QuotasDep,
 ) -> StreamingResponse:
+    request.app.state.capacity.check()  # a full server says so before doing any work
     engine = engine_for_model(held_engines(request.app), engine, body.model)
     voice_ref = body.voice if isinstance(body.voice, str) else body.voice.id
     plan = plan_speech(

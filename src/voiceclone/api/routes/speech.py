@@ -92,6 +92,7 @@ def speech(
     store: StoreDep,
     quotas: QuotasDep,
 ) -> StreamingResponse:
+    request.app.state.capacity.check()  # a full server says so before doing any work
     engine = chosen_engine(request.app, body.engine)
     plan = plan_speech(
         session,
@@ -133,6 +134,7 @@ async def speech_ws(websocket: WebSocket) -> None:
         config = await _receive_json(websocket)
         caller = await run_in_threadpool(_caller, websocket, config)
         await run_in_threadpool(quotas.count_request, caller)
+        websocket.app.state.capacity.check()
         engine = chosen_engine(websocket.app, _engine_name(config))
         voice = await run_in_threadpool(_voice_for, websocket, engine, caller.owner, config)
         release = await run_in_threadpool(quotas.open_stream, caller)
