@@ -213,7 +213,7 @@ def test_word_timings_line_up_with_the_spoken_words(engine, transcribe):
     heard = transcribe.words(soxr.resample(audio, engine.sample_rate, EMBED_RATE))
     assert len(heard) == len(ours)  # no word lost, none invented
     errors = [abs(a[1] - b[1]) for a, b in zip(ours, heard, strict=True)]
-    assert float(np.median(errors)) < 0.15
+    assert float(np.median(errors)) < 0.1
 
 
 def test_korean_words_are_timed_by_eojeol(engine):

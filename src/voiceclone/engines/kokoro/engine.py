@@ -48,6 +48,9 @@ from voiceclone.text.words import align_words, spread_words
 MAX_TOKENS = 510
 # The duration predictor counts frames of 600 samples (25 ms at 24 kHz).
 SECONDS_PER_FRAME = 600 / SAMPLE_RATE
+# The decoder's sound runs about four frames ahead of the predictor's alignment (words
+# start and end ~100 ms before it says, in English and Korean alike: bench/captions.py).
+ALIGNMENT_LEAD_FRAMES = 4
 # Phoneme marks that are pauses, not part of a word's sound.
 PAUSE_MARKS = frozenset('.,!?;:—…"“”()«»¡¿-')
 STYLE_DIM = 256
@@ -102,6 +105,7 @@ def _word_spans(
         return []
     frames = durations.reshape(-1)
     token_starts = frames[0] + np.concatenate([[0], np.cumsum(frames[1:-1])])
+    token_starts = np.maximum(token_starts - ALIGNMENT_LEAD_FRAMES, 0)
     spans: dict[int, tuple[float, float]] = {}
     for token, word in enumerate(word_of_token):
         if word is None:
