@@ -217,3 +217,44 @@ def test_a_voice_made_with_another_engine_gets_its_xtts_profile_on_first_use(
             (kept,) = session.query(VoiceEngineProfile).all()
         assert kept.engine == "xtts"
         assert VoiceProfile.from_json(kept.profile).style.shape == (1, 32, 64)
+
+
+def test_an_xtts_job_queued_by_a_kokoro_replica_runs_on_an_xtts_worker(
+    settings: Settings, engine: XttsEngine, tmp_path: Path, queue_settings: Settings
+) -> None:
+    """The replica holds no XTTS; the job waits on its engine's queue until a worker that
+    holds XTTS takes it, makes the voice's XTTS profile from its samples, and speaks."""
+    from fakes import FakeEngine, wait_until
+    from service_support import celery_worker
+
+    from voiceclone.db.models import VoiceEngineProfile
+    from voiceclone.jobs.celery_queue import WorkerContext, celery_app
+
+    queue = {"queue_url": queue_settings.queue_url, "queue_name": queue_settings.queue_name}
+    replica = _app_settings(
+        settings, tmp_path, engine="fake", engines=["fake"], job_engines=["xtts"], **queue
+    )
+    app = create_app(replica, engine=FakeEngine())
+    with TestClient(app) as client:
+        alice, voice = _alice_with_voice(client, tmp_path)
+        body = {"text": "Hello there. This job speaks with XTTS.", "voice": voice}
+        job = client.post("/v1/jobs", headers=alice, json={**body, "engine": "xtts"}).json()
+        assert job["engine"] == "xtts" and job["status"] == "queued"
+
+        worker_settings = replica.model_copy(update={"engine": "xtts", "engines": ["xtts"]})
+        context = WorkerContext(
+            app.state.session_factory, app.state.store, engine, settings=worker_settings
+        )
+
+        def finished() -> bool:
+            status = client.get(f"/v1/jobs/{job['id']}", headers=alice).json()["status"]
+            return status in ("succeeded", "failed")
+
+        with celery_worker(celery_app(worker_settings, context)):
+            wait_until(finished, timeout=120)
+        done = client.get(f"/v1/jobs/{job['id']}", headers=alice).json()
+        assert done["status"] == "succeeded", done
+        audio = client.get(f"/v1/jobs/{job['id']}/audio", headers=alice)
+        assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+        with app.state.session_factory() as session:
+            assert [p.engine for p in session.query(VoiceEngineProfile).all()] == ["xtts"]

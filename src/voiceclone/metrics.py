@@ -39,6 +39,10 @@ ENGINE_BUSY = Counter(
     "voiceclone_engine_busy_seconds", "Seconds the engine spent making speech.", ["route"]
 )
 LIVE_STREAMS = Gauge("voiceclone_live_streams", "Live streams open now.")
+ENGINE_SPEED = Gauge(
+    "voiceclone_engine_audio_per_second",
+    "Seconds of audio the engine makes per second, as measured (live-stream capacity).",
+)
 VOICES_CREATED = Counter("voiceclone_voices_created", "Voices cloned.")
 UPLOADS_REFUSED = Counter(
     "voiceclone_uploads_refused", "Voice uploads refused, by reason.", ["reason"]

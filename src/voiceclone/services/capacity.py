@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import Engine
 from voiceclone.errors import TooManyRequests
+from voiceclone.metrics import ENGINE_SPEED
 from voiceclone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class LiveCapacity:
             self._fixed = settings.live_capacity > 0
             self._rate = settings.live_capacity if self._fixed else None
             self._admitted = 0
+        ENGINE_SPEED.set(self._rate or 0.0)
 
     @property
     def rate(self) -> float | None:
@@ -73,7 +75,7 @@ class LiveCapacity:
 
     def calibrate(self, engine: Engine) -> None:
         """Measure the engine once (unless the capacity is set): one sentence, timed."""
-        if self._fixed or not self._enabled or not engine.stock_voice_names():
+        if self._fixed or not engine.stock_voice_names():
             return
         voice = engine.stock_voice(engine.stock_voice_names()[0])
         started = time.perf_counter()
@@ -82,6 +84,7 @@ class LiveCapacity:
         if audio > 0 and elapsed > 0:
             with self._lock:
                 self._rate = audio / elapsed
+            ENGINE_SPEED.set(self._rate)
             log.info("engine makes %.1f s of audio per second: %s", audio / elapsed, self)
 
     def check(self) -> None:
@@ -147,6 +150,7 @@ class LiveCapacity:
         with self._lock:
             current = self._rate
             self._rate = rate if current is None else current + SMOOTHING * (rate - current)
+        ENGINE_SPEED.set(self._rate)
 
     def __str__(self) -> str:
         return f"{self.streams_that_fit()} live stream(s) fit, {self._admitted} admitted"
