@@ -75,12 +75,19 @@ class LiveCapacity:
 
     def calibrate(self, engine: Engine) -> None:
         """Measure the engine once (unless the capacity is set): one sentence, timed."""
-        if self._fixed or not engine.stock_voice_names():
+        if self._fixed:
             return
-        voice = engine.stock_voice(engine.stock_voice_names()[0])
-        started = time.perf_counter()
-        audio = sum(chunk.duration for chunk in engine.synthesize(CALIBRATION_TEXT, voice))
-        elapsed = time.perf_counter() - started
+        try:
+            voices = engine.stock_voice_names()
+            if not voices:
+                return
+            voice = engine.stock_voice(voices[0])
+            started = time.perf_counter()
+            audio = sum(chunk.duration for chunk in engine.synthesize(CALIBRATION_TEXT, voice))
+            elapsed = time.perf_counter() - started
+        except Exception:  # measured later, from the speech it makes
+            log.warning("could not measure the engine's speed at start", exc_info=True)
+            return
         if audio > 0 and elapsed > 0:
             with self._lock:
                 self._rate = audio / elapsed
