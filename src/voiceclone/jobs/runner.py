@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from voiceclone.audio.chunk import AudioChunk
+from voiceclone.audio.chunk import AudioChunk, WordTiming
 from voiceclone.audio.encode import Tags, encode_chunks, finish_wav, output_format
 from voiceclone.db.models import UNFINISHED_STATUSES, Job, JobStatus, utcnow
 from voiceclone.db.session import rows_changed, session_scope
@@ -33,7 +33,7 @@ from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import captions_key, result_key
 from voiceclone.text.captions import words_json
-from voiceclone.text.words import WordClock
+from voiceclone.text.words import timed_words
 from voiceclone.tracing import span
 
 log = logging.getLogger(__name__)
@@ -165,9 +165,9 @@ def _run_claimed(
     chunks = synthesize(
         engine, job.text, profile, job.language, job.speed, subject=subject, settings=settings
     )
-    clock = WordClock()
+    words: list[WordTiming] = []
     rendered = _render_to_temp_file(
-        _timed(progress.track(chunks), clock),
+        timed_words(progress.track(chunks), words.extend),
         job.format,
         engine.sample_rate,
         provenance_tags(subject),
@@ -177,8 +177,7 @@ def _run_claimed(
         progress.check_not_interrupted()
         with span("voiceclone.storage.put", bytes=rendered.size):
             store.put_file(job.result_key, rendered.path, output_format(job.format).content_type)
-        clock.finish()
-        captions = words_json(clock.words, round(rendered.duration_seconds, 3))
+        captions = words_json(words, round(rendered.duration_seconds, 3))
         store.put_bytes(words_key, captions.encode(), "application/json")
     finally:
         rendered.path.unlink(missing_ok=True)
@@ -187,12 +186,6 @@ def _run_claimed(
         store.delete(words_key)
         return _status_of(session_factory, job.id) or JobStatus.CANCELLED
     return JobStatus.SUCCEEDED
-
-
-def _timed(chunks: Iterator[AudioChunk], clock: WordClock) -> Iterator[AudioChunk]:
-    for chunk in chunks:
-        clock.add(chunk)
-        yield chunk
 
 
 # -- state changes ------------------------------------------------------------------------

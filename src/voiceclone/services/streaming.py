@@ -13,13 +13,13 @@ import dataclasses
 import queue
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.orm import Session
 
-from voiceclone.audio.chunk import AudioChunk, WordTiming
+from voiceclone.audio.chunk import AudioChunk
 from voiceclone.audio.encode import encode_chunks, output_format
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import InvalidRequest, NotFound
@@ -33,7 +33,7 @@ from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.text.language import AUTO, resolve_language
 from voiceclone.text.split import iter_sentences
-from voiceclone.text.words import WordClock
+from voiceclone.text.words import WordSink, timed_words
 
 #: Voice names of OpenAI's speech API, mapped to the closest stock voice, so clients written
 #: for OpenAI work unchanged. A voice of the caller's with the same name takes precedence.
@@ -205,24 +205,6 @@ def plan_preview(
         speed=1.0,
     )
     return SpeechPlan(text=preview_text(info.language), voice=voice)
-
-
-#: Receives words as their audio goes to the encoder (times from the start of the audio).
-WordSink = Callable[[list[WordTiming]], None]
-
-
-def timed_words(chunks: Iterable[AudioChunk], on_words: WordSink) -> Iterator[AudioChunk]:
-    """The chunks unchanged; each one's words, on the stream's timeline, go to ``on_words``
-    as it passes."""
-    clock = WordClock()
-    for chunk in chunks:
-        placed = clock.add(chunk)
-        if placed:
-            on_words(placed)
-        yield chunk
-    rest = clock.finish()
-    if rest:
-        on_words(rest)
 
 
 def speech_bytes(

@@ -9,7 +9,7 @@ words, or words the phonemizer joined, still land where they are spoken).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -102,3 +102,21 @@ class WordClock:
             return []
         text, self._untimed_text = self._untimed_text, ""
         return list(spread_words(text, self._untimed_start, self._elapsed))
+
+
+#: Receives words as their chunks pass (times from the start of the stream's audio).
+WordSink = Callable[[list[WordTiming]], None]
+
+
+def timed_words(chunks: Iterable[AudioChunk], on_words: WordSink) -> Iterator[AudioChunk]:
+    """The chunks unchanged; each one's words, on the stream's timeline, go to ``on_words``
+    as it passes (the last untimed span's when the stream ends)."""
+    clock = WordClock()
+    for chunk in chunks:
+        placed = clock.add(chunk)
+        if placed:
+            on_words(placed)
+        yield chunk
+    rest = clock.finish()
+    if rest:
+        on_words(rest)
