@@ -13,6 +13,7 @@ from api_support import Api, assert_error, running_api
 from fakes import FAKE_STOCK_VOICE
 
 from voiceclone.audio.chunk import AudioChunk
+from voiceclone.metrics import ENGINE_SPEED
 from voiceclone.services.capacity import LiveCapacity, ServerBusy
 from voiceclone.settings import Settings
 
@@ -51,6 +52,7 @@ def test_capacity_is_learned_from_the_chunks_made() -> None:
 
     assert len(list(capacity.observed(chunks()))) == 40
     assert capacity.rate is not None and capacity.rate > 100
+    assert ENGINE_SPEED._value.get() == pytest.approx(capacity.rate)  # the metric follows
 
 
 def test_admission_can_be_turned_off() -> None:

@@ -70,7 +70,6 @@ def test_metrics_cover_requests_speech_streams_jobs_and_voices(api: Api) -> None
     assert grew("voiceclone_voices_created_total") == 1
     assert grew("voiceclone_uploads_refused_total", reason="consent_required") == 1
     assert _value(after, "voiceclone_live_streams") == 0  # the stream has ended
-    assert _value(after, "voiceclone_engine_audio_per_second") > 0  # measured at start
     assert _value(after, "voiceclone_jobs", status="succeeded") == 1
     assert "voiceclone_queue_depth" in after
 

@@ -75,7 +75,7 @@ class LiveCapacity:
 
     def calibrate(self, engine: Engine) -> None:
         """Measure the engine once (unless the capacity is set): one sentence, timed."""
-        if self._fixed:
+        if self._fixed or not self._enabled:
             return
         try:
             voices = engine.stock_voice_names()
