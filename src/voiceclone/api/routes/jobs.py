@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from voiceclone.api.deps import (
     CallerDep,
@@ -173,7 +173,7 @@ def get_job_audio(
 
 @router.get(
     "/{job_id}/captions",
-    response_class=PlainTextResponse,
+    response_class=Response,
     summary="Word-timed captions of a finished job: WebVTT, SRT, or JSON word timings",
     responses={
         200: {

@@ -52,6 +52,7 @@ from voiceclone.api.deps import (
 from voiceclone.api.responses import audio_stream_response, speech_events_response
 from voiceclone.api.schemas import ERROR_RESPONSES, SpeechCreate
 from voiceclone.audio.chunk import WordTiming
+from voiceclone.audio.encode import FORMATS
 from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, InvalidRequest, InvalidText, Unauthorized, VoiceCloneError
 from voiceclone.services.keys import Caller
@@ -79,7 +80,10 @@ WS_INTERNAL_ERROR = 1011
     summary="Speak text, streaming the audio as it is made (chunked), or as events",
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {
+                **{spec.content_type.split(";")[0]: {} for spec in FORMATS.values()},
+                "text/event-stream": {},
+            },
             "description": "The audio (stream_format audio), or server-sent events (sse).",
         }
     },
