@@ -223,3 +223,57 @@ def test_korean_words_are_timed_by_eojeol(engine):
     assert [w.text for w in chunk.words] == text.split()
     starts = [w.start for w in chunk.words]
     assert starts == sorted(starts) and chunk.words[-1].end <= chunk.duration + 1e-6
+
+
+# Short lines whose first and last sounds are easy to clip (plosives, a nasal, fricatives)
+# and which the small recogniser hears reliably.
+EDGE_LINES = ["Stop here.", "Many thanks.", "Keep it simple.", "Good night."]
+
+
+def test_the_split_model_decodes_exactly_what_the_whole_model_does(engine):
+    import onnxruntime as ort
+
+    from voiceclone.engines.kokoro.optimize import DECODER_INPUTS, session_options
+
+    whole = ort.InferenceSession(str(engine.model_path), session_options(2))
+    tokens = engine._tokens(engine._phonemizer.phonemize(SENTENCE, "en-us"))
+    style = engine._style_row(engine.stock_style("af_heart"), len(tokens)).astype(np.float32)
+    inputs = {
+        "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+        "style": style,
+        "speed": np.array([1.0], dtype=np.float32),
+    }
+    audio, durations = whole.run(None, inputs)
+    *handed_over, split_durations = engine._predictor.run(None, inputs)
+    (split_audio,) = engine._decoder.run(
+        None, {**dict(zip(DECODER_INPUTS, handed_over, strict=True)), "style": style}
+    )
+    assert np.array_equal(durations, split_durations)
+    assert np.array_equal(audio, split_audio)
+
+
+def test_predicted_silence_is_not_decoded(engine):
+    tokens = engine._tokens(engine._phonemizer.phonemize(SENTENCE, "en-us"))
+    inferred = engine._infer_timed(tokens, engine.stock_style("af_heart"), 1.0)
+    frames = int(inferred.durations.sum())
+    assert inferred.first_frame > 0
+    decoded_frames = len(inferred.audio) / 600
+    assert decoded_frames < frames - inferred.first_frame  # the tail was not decoded either
+    # What is left starts and ends near the speech: a little margin, not the model's pause.
+    loud = np.nonzero(np.abs(inferred.audio) > 0.01)[0]
+    assert loud[0] / engine.sample_rate < 0.2
+    assert (len(inferred.audio) - loud[-1]) / engine.sample_rate < 0.4
+
+
+@pytest.mark.parametrize("line", EDGE_LINES)
+def test_no_first_or_last_word_is_lost(engine, transcribe, line):
+    audio = engine.synthesize_all(line, engine.stock_voice("af_heart"), "en-us")
+    heard = transcribe(soxr.resample(audio, engine.sample_rate, 16_000))
+    assert _words(heard) == _words(line), heard
+
+
+def test_no_korean_word_is_lost(engine, transcribe):
+    line = "안녕하세요, 반갑습니다."
+    audio = engine.synthesize_all(line, engine.stock_voice("af_heart"), "ko")
+    heard = transcribe(soxr.resample(audio, engine.sample_rate, 16_000), "ko")
+    assert heard.startswith("안녕하세") and "반갑습니다" in heard, heard

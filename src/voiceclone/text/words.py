@@ -8,6 +8,7 @@ words, or words the phonemizer joined, still land where they are spoken).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -16,6 +17,11 @@ import numpy as np
 from voiceclone.audio.chunk import AudioChunk, WordTiming
 
 _SPOKEN = re.compile(r"\w")
+
+
+def _ms(seconds: float) -> float:
+    """Whole milliseconds, rounded down so no word ends after its audio."""
+    return math.floor(seconds * 1000 + 1e-6) / 1000
 
 
 def written_words(text: str) -> list[str]:
@@ -30,7 +36,7 @@ def align_words(text: str, spoken: Sequence[tuple[float, float]]) -> tuple[WordT
         return ()
     if len(words) == len(spoken):
         return tuple(
-            WordTiming(word, round(start, 3), round(end, 3))
+            WordTiming(word, _ms(start), _ms(end))
             for word, (start, end) in zip(words, spoken, strict=True)
         )
     return _by_letter_share(words, spoken)
@@ -56,7 +62,7 @@ def _by_letter_share(
     bounds = np.concatenate([[0.0], np.cumsum(letters) / letters.sum()])
     at = np.interp(bounds, positions, times)
     return tuple(
-        WordTiming(word, round(float(at[i]), 3), round(float(max(at[i + 1], at[i])), 3))
+        WordTiming(word, _ms(float(at[i])), _ms(float(max(at[i + 1], at[i]))))
         for i, word in enumerate(words)
     )
 

@@ -29,7 +29,13 @@ from voiceclone.cloning.embedder import SpeakerEmbedder
 from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.engines.kokoro import NAME, SAMPLE_RATE, VERSION
 from voiceclone.engines.kokoro.blend import best_blend
-from voiceclone.engines.kokoro.optimize import onnx_providers, optimize_kokoro, session_options
+from voiceclone.engines.kokoro.optimize import (
+    DECODER_INPUTS,
+    onnx_providers,
+    optimize_kokoro,
+    session_options,
+    split_kokoro,
+)
 from voiceclone.engines.kokoro.style_encoder import METHOD as STYLE_ENCODER_METHOD
 from voiceclone.engines.kokoro.style_encoder import (
     load_encoder,
@@ -53,6 +59,9 @@ SECONDS_PER_FRAME = 600 / SAMPLE_RATE
 ALIGNMENT_LEAD_FRAMES = 4
 # Phoneme marks that are pauses, not part of a word's sound.
 PAUSE_MARKS = frozenset('.,!?;:—…"“”()«»¡¿-')
+# Frames kept around the predicted speech when its silence is dropped before decoding
+# (beyond ALIGNMENT_LEAD_FRAMES), so no onset or decay is clipped.
+SPEECH_MARGIN_FRAMES = 2
 STYLE_DIM = 256
 # Bump when optimize_kokoro changes, so installed copies are derived again.
 OPTIMIZATION_REVISION = 2
@@ -89,6 +98,32 @@ def _speech_bounds(audio: np.ndarray, sample_rate: int) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class _Inferred:
+    """One decoded token sequence: its audio, the predicted frames per token (boundary
+    tokens included; None when the model does not report them) and the predicted frame
+    at which the audio starts (frames of silence before it were not decoded)."""
+
+    audio: np.ndarray
+    durations: np.ndarray | None
+    first_frame: int = 0
+
+
+def _speech_frames(spoken: Sequence[bool], durations: np.ndarray) -> tuple[int, int]:
+    """The predicted frames worth decoding: from just before the first spoken token to
+    just after the last (``spoken`` has one flag per token, boundary tokens excluded)."""
+    frames = durations.reshape(-1)
+    ends = np.cumsum(frames)
+    total = int(ends[-1])
+    rows = [row + 1 for row, flag in enumerate(spoken) if flag]
+    if not rows:
+        return 0, total
+    margin = ALIGNMENT_LEAD_FRAMES + SPEECH_MARGIN_FRAMES
+    start = int(ends[rows[0] - 1]) - margin
+    stop = int(ends[rows[-1]]) - ALIGNMENT_LEAD_FRAMES + SPEECH_MARGIN_FRAMES
+    return max(0, start), min(total, max(stop, start + 1))
+
+
+@dataclass(frozen=True)
 class _Spoken:
     """A span's audio, and where its spoken (phoneme) words are in it, in seconds."""
 
@@ -97,15 +132,16 @@ class _Spoken:
 
 
 def _word_spans(
-    word_of_token: Sequence[int | None], durations: np.ndarray | None
+    word_of_token: Sequence[int | None], durations: np.ndarray | None, first_frame: int = 0
 ) -> list[tuple[float, float]]:
-    """(start, end) seconds of each phoneme word, from the predicted frames per token
-    (the first and last rows are the boundary tokens around the text)."""
+    """(start, end) seconds of each phoneme word in audio that starts at predicted frame
+    ``first_frame``, from the predicted frames per token (the first and last rows are the
+    boundary tokens around the text)."""
     if durations is None:
         return []
     frames = durations.reshape(-1)
     token_starts = frames[0] + np.concatenate([[0], np.cumsum(frames[1:-1])])
-    token_starts = np.maximum(token_starts - ALIGNMENT_LEAD_FRAMES, 0)
+    token_starts = np.maximum(token_starts - ALIGNMENT_LEAD_FRAMES - first_frame, 0)
     spans: dict[int, tuple[float, float]] = {}
     for token, word in enumerate(word_of_token):
         if word is None:
@@ -168,20 +204,29 @@ class KokoroEngine:
         self.paths = paths or require_engine_assets(self.settings.models_home)
         self._vocab = _load_vocab()
         self._phonemizer = Phonemizer()
-        self.model_path = (
-            self.optimized_model() if self.settings.optimize_model else self.paths.kokoro_model
+        self._pause_tokens = frozenset(
+            self._vocab[mark] for mark in (*PAUSE_MARKS, " ") if mark in self._vocab
         )
-        self._session = self._open_session()
+        self._session: ort.InferenceSession | None = None
+        self._predictor: ort.InferenceSession | None = None
+        self._decoder: ort.InferenceSession | None = None
+        if self.settings.optimize_model:
+            # Predictor and decoder apart: predicted silence is dropped before decoding.
+            self.model_path = self.optimized_model()
+            predictor_path, decoder_path = self.split_model()
+            self._predictor = self._open_session(predictor_path)
+            self._decoder = self._open_session(decoder_path)
+        else:
+            self.model_path = self.paths.kokoro_model
+            self._session = self._open_session(self.model_path)
         self._stock_lock = threading.Lock()
 
     # -- model -----------------------------------------------------------------------------
 
-    def _open_session(self) -> ort.InferenceSession:
+    def _open_session(self, path: Path) -> ort.InferenceSession:
         threads = self.settings.onnx_threads or os.cpu_count() or 1
         return ort.InferenceSession(
-            str(self.model_path),
-            session_options(threads),
-            providers=onnx_providers(self.settings.device),
+            str(path), session_options(threads), providers=onnx_providers(self.settings.device)
         )
 
     def optimized_model(self) -> Path:
@@ -190,6 +235,15 @@ class KokoroEngine:
         if not target.is_file():
             optimize_kokoro(self.paths.kokoro_model, target)
         return target
+
+    def split_model(self) -> tuple[Path, Path]:
+        """The optimised model's predictor and decoder, derived once from it."""
+        stem = self.optimized_model().stem
+        predictor = self.paths.home / "derived" / f"{stem}-predictor.onnx"
+        decoder = self.paths.home / "derived" / f"{stem}-decoder.onnx"
+        if not (predictor.is_file() and decoder.is_file()):
+            split_kokoro(self.optimized_model(), predictor, decoder)
+        return predictor, decoder
 
     def _tokens(self, phonemes: str) -> list[int]:
         return [self._vocab[p] for p in phonemes if p in self._vocab]
@@ -219,20 +273,32 @@ class KokoroEngine:
         return table[min(token_count, len(table)) - 1][None, :]
 
     def _infer(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
-        return self._infer_timed(tokens, style, speed)[0]
+        return self._infer_timed(tokens, style, speed).audio
 
-    def _infer_timed(
-        self, tokens: list[int], style: np.ndarray, speed: float
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """The audio, and the predicted frames per token when the model reports them."""
+    def _infer_timed(self, tokens: list[int], style: np.ndarray, speed: float) -> _Inferred:
+        """Speak ``tokens``; with the split model, only the frames around the speech."""
+        style_row = self._style_row(style, len(tokens)).astype(np.float32)
         inputs = {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-            "style": self._style_row(style, len(tokens)).astype(np.float32),
+            "style": style_row,
             "speed": np.array([speed], dtype=np.float32),
         }
-        outputs = self._session.run(None, inputs)
-        durations = outputs[1] if len(outputs) > 1 else None
-        return outputs[0].reshape(-1).astype(np.float32), durations
+        if self._session is not None:
+            outputs = self._session.run(None, inputs)
+            durations = outputs[1] if len(outputs) > 1 else None
+            return _Inferred(outputs[0].reshape(-1).astype(np.float32), durations)
+        assert self._predictor is not None and self._decoder is not None
+        features, f0, energy, durations = self._predictor.run(None, inputs)
+        spoken = [token not in self._pause_tokens for token in tokens]
+        start, stop = _speech_frames(spoken, durations)
+        feeds = {
+            name: np.ascontiguousarray(curve[..., per_frame * start : per_frame * stop])
+            for name, curve, per_frame in zip(
+                DECODER_INPUTS, (features, f0, energy), (1, 2, 2), strict=True
+            )
+        }
+        (audio,) = self._decoder.run(None, {**feeds, "style": style_row})
+        return _Inferred(audio.reshape(-1).astype(np.float32), durations, start)
 
     def warm_up(self) -> None:
         """Run one tiny synthesis so the first real request does not pay for lazy setup."""
@@ -270,8 +336,9 @@ class KokoroEngine:
         return SpeakerEmbedder(self.paths.embedder)
 
     def _stock_embeddings_path(self) -> Path:
-        # Embeddings depend on the model variant that made the audio.
-        return self.paths.home / "derived" / f"stock-dvectors-{self.model_path.stem}.npz"
+        # Embeddings depend on the model variant that made the audio (and its trimming).
+        variant = self.model_path.stem + ("-trimmed" if self._decoder is not None else "")
+        return self.paths.home / "derived" / f"stock-dvectors-{variant}.npz"
 
     def stock_embeddings(
         self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
@@ -526,11 +593,14 @@ class KokoroEngine:
             tokens, word_of_token = self._tokens_by_word(piece)
             if not tokens:
                 continue
-            audio, durations = self._infer_timed(tokens, style, speed)
+            inferred = self._infer_timed(tokens, style, speed)
+            audio = inferred.audio
             start, stop = _speech_bounds(audio, SAMPLE_RATE)
             kept = stop - start
             lead = start / SAMPLE_RATE
-            for word_start, word_end in _word_spans(word_of_token, durations):
+            for word_start, word_end in _word_spans(
+                word_of_token, inferred.durations, inferred.first_frame
+            ):
                 begin = min(max(word_start - lead, 0.0), kept / SAMPLE_RATE)
                 end = min(max(word_end - lead, begin), kept / SAMPLE_RATE)
                 words.append((offset + begin, offset + end))

@@ -22,6 +22,10 @@ A fifth change adds an output rather than speed: ``durations``, the predictor's 
 input token (int64, one row per token including the two boundary tokens), from which word
 timings are read without any extra model.
 
+:func:`split_kokoro` then cuts the optimised graph in two where the predictor hands over to
+the decoder (aligned features, F0 and energy curves per frame), so the engine can drop the
+predicted silence around the speech before paying for its decoding.
+
 The output is a plain ONNX model (no ORT-specific fused kernels), so it is portable and its
 bytes depend only on the input bytes; pin it by sha256.
 """
@@ -36,10 +40,17 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.utils
 import onnxruntime
 from onnx import helper, numpy_helper
 
-__all__ = ["DURATIONS_OUTPUT", "optimize_kokoro", "session_options"]
+__all__ = [
+    "DECODER_INPUTS",
+    "DURATIONS_OUTPUT",
+    "optimize_kokoro",
+    "session_options",
+    "split_kokoro",
+]
 
 _GENERATOR = "/decoder/decoder/generator/"
 # Resblock / noise_res convolutions of the generator: the only convs worth quantising.
@@ -460,6 +471,33 @@ def optimize_kokoro(src: Path, dst: Path) -> None:
     if _quantize_generator_convs(g) != 48:
         raise ValueError(f"{src}: expected 48 generator resblock convolutions")
     _expose_durations(g)
+    _write_model(model, dst)
+
+
+# The predictor's hand-over to the decoder: the text features aligned to frames (1, 512, F),
+# the F0 and energy curves (1, 2F), where one frame is 600 samples of audio.
+ALIGNED_FEATURES = "/encoder/MatMul_1_output_0"
+F0_CURVE = "/encoder/Reshape_output_0"
+ENERGY_CURVE = "/encoder/Reshape_1_output_0"
+DECODER_INPUTS = (ALIGNED_FEATURES, F0_CURVE, ENERGY_CURVE)
+
+
+def split_kokoro(src: Path, predictor_dst: Path, decoder_dst: Path) -> None:
+    """Cut the optimised model (``src``) into its predictor (tokens, style, speed ->
+    :data:`DECODER_INPUTS` and ``durations``) and its decoder (those inputs and the style ->
+    audio). Decoding all the predicted frames gives exactly the whole model's audio;
+    decoding a range of frames speaks only that part. Deterministic, like the optimisation.
+    """
+    extractor = onnx.utils.Extractor(onnx.load(str(src)))
+    predictor = extractor.extract_model(
+        ["tokens", "style", "speed"], [*DECODER_INPUTS, DURATIONS_OUTPUT]
+    )
+    decoder = extractor.extract_model([*DECODER_INPUTS, "style"], ["audio"])
+    _write_model(predictor, predictor_dst)
+    _write_model(decoder, decoder_dst)
+
+
+def _write_model(model: onnx.ModelProto, dst: Path) -> None:
     onnx.checker.check_model(model)
     dst.parent.mkdir(parents=True, exist_ok=True)
     # A unique temp name: two processes may optimise at once; each replace is atomic.
