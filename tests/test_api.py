@@ -333,6 +333,7 @@ def test_original_flow_upload_synthesize_poll_stream(api: Api) -> None:
 
     done = api.wait_for_job(job["job"])
     assert done["status"] == "succeeded" and done["progress_percent"] == 100.0
+    assert done["queue_position"] is None  # it has left the queue
     stream = api.client.get(job["proxy_stream_url"], headers=api.alice)
     assert stream.status_code == 200
     assert stream.headers["content-type"] == "audio/wav"

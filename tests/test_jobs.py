@@ -407,3 +407,36 @@ def test_real_engine_job_produces_speech(
     assert 1.0 < len(audio) / 24_000 < 5.0
     assert float(abs(audio).max()) > 0.05
     factory.kw["bind"].dispose()
+
+
+def test_queued_jobs_report_their_place_in_line(
+    session_factory: sessionmaker[Session], local_store: ObjectStore, tmp_path: Path
+) -> None:
+    """Jobs are never refused for load: they wait, and say how many are ahead of them."""
+    from fakes import write_speech_wav
+
+    engine = FakeEngine()
+    queue = RecordingQueue()
+    recording = [write_speech_wav(tmp_path / "r.wav")]
+    with session_scope(session_factory) as session:
+        voices.create_voice(
+            session, local_store, engine, "alice", "Mine", recording, consent=ATTESTED
+        )
+        first, second = (
+            jobs.submit_job(session, queue, engine, "alice", "Hi.", FAKE_STOCK_VOICE)
+            for _ in range(2)
+        )
+        bobs = jobs.submit_job(session, queue, engine, "bob", "Hi.", FAKE_STOCK_VOICE)
+        other_engine = jobs.submit_job(session, queue, "xtts", "alice", "Hi.", "Mine")
+    assert [first.queue_position, second.queue_position, bobs.queue_position] == [1, 2, 3]
+    assert other_engine.queue_position == 1  # its engine's queue is empty
+
+    with session_scope(session_factory) as session:
+        jobs.cancel_job(session, "alice", first.id)
+        assert jobs.get_job(session, "alice", first.id).queue_position is None
+        assert jobs.get_job(session, "bob", bobs.id).queue_position == 2
+    assert run_job(second.id, session_factory, local_store, engine) == JobStatus.SUCCEEDED
+    with session_scope(session_factory) as session:
+        assert jobs.get_job(session, "alice", second.id).queue_position is None
+        listed = {job.id: job.queue_position for job in jobs.list_jobs(session, "bob")}
+    assert listed == {bobs.id: 1}

@@ -143,6 +143,13 @@ class JobUrls(BaseModel):
 class JobOut(BaseModel):
     id: str
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    queue_position: int | None = Field(
+        description=(
+            "While queued: 1 when this is the next job its engine starts, 2 when one job "
+            "is ahead of it, and so on (all owners' jobs count, oldest first); null once "
+            "it has started or finished."
+        )
+    )
     progress_percent: float
     voice: str
     voice_id: str | None
@@ -171,6 +178,7 @@ class JobOut(BaseModel):
         return cls(
             id=info.id,
             status=info.status,  # type: ignore[arg-type]
+            queue_position=info.queue_position,
             progress_percent=round(100.0 * info.progress, 1),
             voice=info.voice_ref,
             voice_id=info.voice_id,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.audio.encode import output_format
@@ -52,6 +52,8 @@ class JobInfo:
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    queue_position: int | None = None
+    """While queued: 1 if it is the next job for its engine, 2 if one is ahead, ..."""
 
     @property
     def finished(self) -> bool:
@@ -118,7 +120,7 @@ def submit_job(
     session.add(job)
     session.commit()
     queue.submit(str(job_id), engine_name)
-    return job_info(job)
+    return job_info(job, _queue_position(session, job))
 
 
 def _checked_voice(
@@ -139,7 +141,23 @@ def _validated_request(text: str, language: str | None, fmt: str, speed: float) 
 
 
 def get_job(session: Session, owner: str, job_id: str) -> JobInfo:
-    return job_info(_owned_job(session, owner, job_id))
+    job = _owned_job(session, owner, job_id)
+    return job_info(job, _queue_position(session, job))
+
+
+def _queue_position(session: Session, job: Job) -> int | None:
+    """Where a queued job stands among all owners' queued jobs for the same engine, oldest
+    first (the order workers take them); None once it has left the queue."""
+    if job.status != JobStatus.QUEUED:
+        return None
+    older = or_(
+        Job.created_at < job.created_at,
+        and_(Job.created_at == job.created_at, Job.id < job.id),
+    )
+    ahead = select(func.count()).where(
+        Job.status == JobStatus.QUEUED, Job.engine.is_not_distinct_from(job.engine), older
+    )
+    return 1 + int(session.scalar(ahead) or 0)
 
 
 def jobs_by_status(session_factory: sessionmaker[Session]) -> dict[str, int]:
@@ -158,7 +176,7 @@ def list_jobs(session: Session, owner: str, limit: int = 50, offset: int = 0) ->
         .limit(limit)
         .offset(offset)
     )
-    return [job_info(job) for job in session.scalars(query)]
+    return [job_info(job, _queue_position(session, job)) for job in session.scalars(query)]
 
 
 def delete_job(session: Session, store: ObjectStore, owner: str, job_id: str) -> None:
@@ -230,7 +248,7 @@ def _owned_job(session: Session, owner: str, job_id: str) -> Job:
     return get_owned(session, Job, owner, job_id, "job")
 
 
-def job_info(job: Job) -> JobInfo:
+def job_info(job: Job, queue_position: int | None = None) -> JobInfo:
     return JobInfo(
         id=str(job.id),
         owner=job.owner,
@@ -253,4 +271,5 @@ def job_info(job: Job) -> JobInfo:
         started_at=job.started_at,
         finished_at=job.finished_at,
         updated_at=job.updated_at,
+        queue_position=queue_position,
     )

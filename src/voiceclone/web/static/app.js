@@ -379,7 +379,13 @@ async function speakAsJob(body) {
     bar.value = 0;
     while (job.status === "queued" || job.status === "running") {
       bar.value = job.progress_percent;
-      say(message, t("jobQueued", { percent: Math.round(job.progress_percent) }));
+      const waiting = job.status === "queued" && job.queue_position;
+      say(
+        message,
+        waiting
+          ? t("jobWaiting", { position: job.queue_position })
+          : t("jobQueued", { percent: Math.round(job.progress_percent) }),
+      );
       await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
       job = await getJson(`/v1/jobs/${job.id}`);
     }

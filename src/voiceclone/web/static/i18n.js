@@ -61,6 +61,7 @@ const STRINGS = {
     streamDropped:
       "The connection was lost while the audio was being made. What arrived is below; try again.",
     jobQueued: "Long text: made as a job. {percent}% done.",
+    jobWaiting: "Long text: made as a job. Waiting: number {position} in the queue.",
     jobDone: "The job is done.",
     jobFailed: "The job failed: {message}",
     jobProgress: "Job progress",
@@ -139,6 +140,7 @@ const STRINGS = {
     notLive: "이 형식은 완성된 뒤에 재생됩니다. WAV, MP3, AAC는 만들어지는 동안 재생됩니다.",
     streamDropped: "오디오를 만드는 중에 연결이 끊겼습니다. 받은 부분은 아래에 있습니다. 다시 시도하세요.",
     jobQueued: "긴 텍스트라서 작업으로 만듭니다. {percent}% 완료.",
+    jobWaiting: "긴 텍스트라서 작업으로 만듭니다. 대기 순서: {position}번째.",
     jobDone: "작업이 끝났습니다.",
     jobFailed: "작업이 실패했습니다: {message}",
     jobProgress: "작업 진행률",
