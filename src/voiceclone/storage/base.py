@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from voiceclone.errors import NotFound
+
 DEFAULT_CHUNK_SIZE = 256 * 1024
 
 
@@ -55,3 +57,23 @@ class ObjectStore(Protocol):
         """Where the object lives, as its storage's own URL: ``file:///…``, ``s3://…``,
         ``gs://…`` (for operators and tools; it is not a link that plays)."""
         ...
+
+
+def object_exists(store: ObjectStore, key: str) -> bool:
+    """``store.exists`` for stores whose ``size`` raises NotFound for a missing object."""
+    try:
+        store.size(key)
+    except NotFound:
+        return False
+    return True
+
+
+def check_range(start: int, end: int | None) -> None:
+    """Refuse a byte range with a negative offset (``iter_range``'s arguments)."""
+    if start < 0 or (end is not None and end < 0):
+        raise ValueError(f"invalid byte range [{start}, {end})")
+
+
+def range_stop(size: int, end: int | None) -> int:
+    """Where reading up to ``end`` (None: the end) stops in an object of ``size`` bytes."""
+    return size if end is None else min(end, size)

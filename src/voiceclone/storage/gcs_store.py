@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from voiceclone.errors import Conflict, NotFound, StorageUnavailable
 from voiceclone.settings import Settings
-from voiceclone.storage.base import DEFAULT_CHUNK_SIZE
+from voiceclone.storage.base import DEFAULT_CHUNK_SIZE, check_range, object_exists, range_stop
 
 GCS_ENDPOINT = "https://storage.googleapis.com"
 _CONSISTENT_READ_TRIES = 5
@@ -87,20 +87,15 @@ class GcsStore:
         return int(self._meta(key).size)
 
     def exists(self, key: str) -> bool:
-        try:
-            self._meta(key)
-        except NotFound:
-            return False
-        return True
+        return object_exists(self, key)
 
     def iter_range(
         self, key: str, start: int = 0, end: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
     ) -> Iterator[bytes]:
-        if start < 0 or (end is not None and end < 0):
-            raise ValueError(f"invalid byte range [{start}, {end})")
+        check_range(start, end)
         for _ in range(_CONSISTENT_READ_TRIES):
             blob = self._meta(key)
-            stop = blob.size if end is None else min(end, blob.size)
+            stop = range_stop(blob.size, end)
             if start >= stop:
                 return iter(())
             url = (

@@ -19,7 +19,13 @@ from obstore.store import LocalStore, MemoryStore, S3Store
 
 from voiceclone.errors import Conflict, NotFound, StorageUnavailable
 from voiceclone.settings import Settings, get_settings
-from voiceclone.storage.base import DEFAULT_CHUNK_SIZE, ObjectStore
+from voiceclone.storage.base import (
+    DEFAULT_CHUNK_SIZE,
+    ObjectStore,
+    check_range,
+    object_exists,
+    range_stop,
+)
 
 if TYPE_CHECKING:
     from obstore import GetOptions, ObjectMeta
@@ -91,18 +97,13 @@ class ObstoreStore:
         return int(self._head(key)["size"])
 
     def exists(self, key: str) -> bool:
-        try:
-            self.size(key)
-        except NotFound:
-            return False
-        return True
+        return object_exists(self, key)
 
     def iter_range(
         self, key: str, start: int = 0, end: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
     ) -> Iterator[bytes]:
         """Bytes of one version of the object, even if it is replaced while being read."""
-        if start < 0 or (end is not None and end < 0):
-            raise ValueError(f"invalid byte range [{start}, {end})")
+        check_range(start, end)
         with _reachable():
             return _reachable_stream(self._open_range(key, start, end, chunk_size))
 
@@ -111,7 +112,7 @@ class ObstoreStore:
     ) -> Iterator[bytes]:
         for _ in range(_CONSISTENT_READ_TRIES):
             meta = self._head(key)
-            stop = meta["size"] if end is None else min(end, meta["size"])
+            stop = range_stop(meta["size"], end)
             if start >= stop:
                 return iter(())
             options: GetOptions = {"range": (start, stop)}

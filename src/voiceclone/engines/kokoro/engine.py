@@ -246,7 +246,7 @@ class KokoroEngine:
         return predictor, decoder
 
     def _tokens(self, phonemes: str) -> list[int]:
-        return [self._vocab[p] for p in phonemes if p in self._vocab]
+        return self._tokens_by_word(phonemes)[0]
 
     def _tokens_by_word(self, phonemes: str) -> tuple[list[int], list[int | None]]:
         """The tokens, and for each the index of its phoneme word (None: a space or a
