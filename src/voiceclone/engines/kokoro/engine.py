@@ -204,6 +204,7 @@ class KokoroEngine:
         self.paths = paths or require_engine_assets(self.settings.models_home)
         self._vocab = _load_vocab()
         self._phonemizer = Phonemizer()
+        # Spaces and pause marks: tokens that are not part of a word's sound.
         self._pause_tokens = frozenset(
             self._vocab[mark] for mark in (*PAUSE_MARKS, " ") if mark in self._vocab
         )
@@ -238,11 +239,11 @@ class KokoroEngine:
 
     def split_model(self) -> tuple[Path, Path]:
         """The optimised model's predictor and decoder, derived once from it."""
-        stem = self.optimized_model().stem
-        predictor = self.paths.home / "derived" / f"{stem}-predictor.onnx"
-        decoder = self.paths.home / "derived" / f"{stem}-decoder.onnx"
+        whole = self.optimized_model()
+        predictor = whole.with_name(f"{whole.stem}-predictor.onnx")
+        decoder = whole.with_name(f"{whole.stem}-decoder.onnx")
         if not (predictor.is_file() and decoder.is_file()):
-            split_kokoro(self.optimized_model(), predictor, decoder)
+            split_kokoro(whole, predictor, decoder)
         return predictor, decoder
 
     def _tokens(self, phonemes: str) -> list[int]:
@@ -257,8 +258,9 @@ class KokoroEngine:
         for mark in phonemes:
             if mark not in self._vocab:
                 continue
-            tokens.append(self._vocab[mark])
-            if mark == " " or mark in PAUSE_MARKS:
+            token = self._vocab[mark]
+            tokens.append(token)
+            if token in self._pause_tokens:
                 word_of_token.append(None)
                 if in_word:
                     word, in_word = word + 1, False
