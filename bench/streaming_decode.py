@@ -15,24 +15,41 @@ Row 3 needs the whole chunk decoded first, so it is an upper bound, not a method
 whether anything but the statistics stands in the way. The graph rewrites here (inputs
 for the source and for each norm's statistics) are for this measurement only.
 
-    python bench/streaming_decode.py
+A second table prices the one way to stream this decoder: statistics fixed before the
+utterance, taken once per voice from the engine's calibration line. Windows then join to
+the one-shot decode *with the same statistics* (SNR), and what is left to judge is how far
+that rendering is from the model's own (each utterance normalised by itself), perceptually:
+PESQ (wideband, 16 kHz; 4.64 is identical), the level difference per 100 ms of speech, the
+speaker similarity (cosine) of our d-vectors, and whisper's word or character error rate
+(``--no-asr`` skips it). Each "own, one-shot" row is the yardstick: the same maths in
+another graph, with the utterance's own statistics (rounding only). "Audio starts" is the
+predictor plus the whole decode for it, and the predictor, the harmonic source and the
+first window (``FIRST_WINDOW`` frames and the right context) for the fixed statistics.
+
+    python bench/streaming_decode.py [--no-asr]
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 import onnx
 import onnxruntime as ort
+import soxr
 from onnx import helper, numpy_helper
+from pesq import pesq
 from rich.console import Console
 from rich.table import Table
 
-from voiceclone.engines.kokoro.engine import KokoroEngine
+from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
+from voiceclone.cloning.embedder import cosine
+from voiceclone.engines.kokoro.engine import CALIBRATION_TEXT, KokoroEngine
 from voiceclone.engines.kokoro.optimize import DECODER_INPUTS, session_options
+from voiceclone.text.compare import error_rate
 
 SENTENCE = "The morning light came slowly over the hills, and the quiet village began to wake."
 OTHER_SENTENCE = "She opened the window and looked out at the quiet street."
@@ -43,6 +60,20 @@ STFT_STEPS_PER_FRAME = 120  # the source's STFT hops 5 samples
 SOURCE_STFT = "/decoder/decoder/generator/STFT_output_0"
 WINDOWS = (12, 40)
 CONTEXTS = (4, 8, 16, 32)
+# Fixed statistics: sentences (language, text) spoken by each voice, and the windows.
+FIXED_SENTENCES = {
+    "en news": (
+        "en-us",
+        "Welcome to the evening news. Heavy rain is expected across the north tonight.",
+    ),
+    "en window": ("en-us", "She opened the window and looked out at the quiet street."),
+    "ko news": ("ko", "안녕하세요, 저녁 뉴스입니다. 오늘 밤 북부 지역에는 많은 비가 예상됩니다."),
+}
+FIXED_VOICES = ("af_heart", "am_michael")
+FIXED_WINDOW, FIXED_CONTEXT, FIRST_WINDOW = 40, 8, 8
+PESQ_RATE = 16000
+LEVEL_FRAME = 2400  # 100 ms
+TIMING_RUNS = 5
 
 Feeds = dict[str, np.ndarray]
 
@@ -149,15 +180,18 @@ class Utterance:
         text: str,
         probe_session: ort.InferenceSession,
         norm_tensors: tuple[list[str], list[str]],
+        language: str = "en-us",
+        voice: str = VOICE,
     ) -> None:
-        tokens = engine._tokens(engine._phonemizer.phonemize(text, "en-us"))
-        self.style = engine._style_row(engine.stock_style(VOICE), len(tokens)).astype(np.float32)
-        inputs = {
+        self.text = text
+        tokens = engine._tokens(engine._phonemizer.phonemize(text, language))
+        self.style = engine._style_row(engine.stock_style(voice), len(tokens)).astype(np.float32)
+        self.predictor_inputs = {
             "tokens": np.array([[0, *tokens, 0]], np.int64),
             "style": self.style,
             "speed": np.array([1.0], np.float32),
         }
-        *self.curves, _ = engine._predictor.run(None, inputs)
+        *self.curves, _ = engine._predictor.run(None, self.predictor_inputs)
         self.frames = self.curves[0].shape[-1]
         names = [output.name for output in probe_session.get_outputs()]
         values = dict(zip(names, probe_session.run(None, self.inputs(0, self.frames)), strict=True))
@@ -193,39 +227,76 @@ def windowed(
     return np.concatenate(parts)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all)")
-    args = parser.parse_args()
-    engine = KokoroEngine()
-    decoder = onnx.load(str(engine.split_model()[1]))
-    options = session_options(args.threads or 0)
+def source_model(decoder: onnx.ModelProto) -> onnx.ModelProto:
+    """The decoder's harmonic source alone: the F0 curve in, the source's STFT out."""
+    return onnx.utils.Extractor(decoder).extract_model([DECODER_INPUTS[1]], [SOURCE_STFT])
 
-    def session(model: onnx.ModelProto) -> ort.InferenceSession:
-        return ort.InferenceSession(model.SerializeToString(), options)
 
-    plain = session(decoder)
-    with_source = session(source_from_outside(decoder))
-    with_statistics = session(statistics_from_outside(decoder))
-    probe_session = session(probe(decoder))
-    norm_tensors = _norm_tensors(decoder.graph)
-    utterance = Utterance(engine, SENTENCE, probe_session, norm_tensors)
-    other = Utterance(engine, OTHER_SENTENCE, probe_session, norm_tensors)
+def level_difference_db(signal: np.ndarray, reference: np.ndarray) -> float:
+    """Mean absolute level difference per 100 ms, over the reference's speech (within 40
+    dB of its loudest frame)."""
+    frames = min(len(signal), len(reference)) // LEVEL_FRAME
 
+    def levels(audio: np.ndarray) -> np.ndarray:
+        power = (audio[: frames * LEVEL_FRAME].reshape(frames, -1) ** 2).mean(axis=1)
+        return 10 * np.log10(np.maximum(power, 1e-12))
+
+    ours, theirs = levels(signal), levels(reference)
+    speech = theirs > theirs.max() - 40
+    return float(np.abs(ours - theirs)[speech].mean())
+
+
+def median_ms(action: Callable[[], object]) -> float:
+    action()
+    times = []
+    for _ in range(TIMING_RUNS):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+class Decoders:
+    """The sessions both tables use, and a runner that feeds each only what it takes."""
+
+    def __init__(self, engine: KokoroEngine, threads: int) -> None:
+        self.engine = engine
+        decoder = onnx.load(str(engine.split_model()[1]))
+        options = session_options(threads)
+
+        def session(model: onnx.ModelProto) -> ort.InferenceSession:
+            return ort.InferenceSession(model.SerializeToString(), options)
+
+        self.plain = session(decoder)
+        self.with_source = session(source_from_outside(decoder))
+        self.with_statistics = session(statistics_from_outside(decoder))
+        self.source = session(source_model(decoder))
+        self.probe = session(probe(decoder))
+        self.norm_tensors = _norm_tensors(decoder.graph)
+
+    def utterance(self, text: str, language: str = "en-us", voice: str = VOICE) -> Utterance:
+        return Utterance(self.engine, text, self.probe, self.norm_tensors, language, voice)
+
+    @staticmethod
     def run(sess: ort.InferenceSession, feeds: Feeds) -> np.ndarray:
         wanted = {value.name for value in sess.get_inputs()}
         return sess.run(None, {k: v for k, v in feeds.items() if k in wanted})[0].reshape(-1)
 
+
+def windows_table(decoders: Decoders) -> Table:
+    run = decoders.run
+    utterance = decoders.utterance(SENTENCE)
+    other = decoders.utterance(OTHER_SENTENCE)
     rows: list[tuple[str, ort.InferenceSession, Callable[[int, int], Feeds]]] = [
-        ("1. nothing", plain, utterance.inputs),
+        ("1. nothing", decoders.plain, utterance.inputs),
         (
             "2. its harmonic source",
-            with_source,
+            decoders.with_source,
             lambda lo, hi: {**utterance.inputs(lo, hi), **utterance.source_slice(lo, hi)},
         ),
         (
             "3. + its norm statistics",
-            with_statistics,
+            decoders.with_statistics,
             lambda lo, hi: {
                 **utterance.inputs(lo, hi),
                 **utterance.source_slice(lo, hi),
@@ -234,7 +305,7 @@ def main() -> None:
         ),
         (
             "4. + another's statistics",
-            with_statistics,
+            decoders.with_statistics,
             lambda lo, hi: {
                 **utterance.inputs(lo, hi),
                 **utterance.source_slice(lo, hi),
@@ -245,7 +316,7 @@ def main() -> None:
     columns = [(w, c) for w in WINDOWS for c in CONTEXTS]
     table = Table(
         title=f"Windowed vs one-shot decode, SNR in dB ({utterance.frames} frames, "
-        f"{utterance.frames * SAMPLES_PER_FRAME / engine.sample_rate:.1f} s)"
+        f"{utterance.frames * SAMPLES_PER_FRAME / decoders.engine.sample_rate:.1f} s)"
     )
     table.add_column("shared (see doc)")
     for w, c in columns:
@@ -260,7 +331,137 @@ def main() -> None:
             joined = windowed(decode, utterance.frames, w, c)
             cells.append(f"{snr_db(joined, one_shot):.1f}")
         table.add_row(label, *cells)
-    Console().print(table)
+    return table
+
+
+class Listener:
+    """What a listener would notice: perceptual and recognition scores of one rendering
+    against the model's own (the plain one-shot decode)."""
+
+    def __init__(self, engine: KokoroEngine, asr: bool) -> None:
+        self.engine = engine
+        self.whisper = None
+        if asr:
+            from faster_whisper import WhisperModel
+
+            from voiceclone.assets.paths import require_asr_assets
+
+            model_dir = str(require_asr_assets().whisper_dir)
+            self.whisper = WhisperModel(model_dir, device="cpu", compute_type="int8")
+
+    def _at(self, audio: np.ndarray, rate: int) -> np.ndarray:
+        return soxr.resample(audio, self.engine.sample_rate, rate)
+
+    def _embed(self, audio: np.ndarray) -> np.ndarray:
+        return self.engine.embedder.embed(self._at(audio, EMBEDDER_RATE))
+
+    def heard(self, audio: np.ndarray, language: str) -> str:
+        assert self.whisper is not None
+        code = language.split("-")[0]
+        segments, _ = self.whisper.transcribe(
+            self._at(audio, PESQ_RATE), language=code, beam_size=1
+        )
+        return " ".join(segment.text for segment in segments)
+
+    def scores(self, audio: np.ndarray, own: np.ndarray, text: str, language: str) -> list[str]:
+        cells = [
+            f"{pesq(PESQ_RATE, self._at(own, PESQ_RATE), self._at(audio, PESQ_RATE), 'wb'):.2f}",
+            f"{level_difference_db(audio, own):.2f}",
+            f"{cosine(self._embed(audio), self._embed(own)):.3f}",
+        ]
+        if self.whisper is not None:
+            unit = "char" if language == "ko" else "word"
+            cells.append(f"{100 * error_rate([(text, self.heard(audio, language))], unit):.0f} %")
+        return cells
+
+
+def _fixed_rows(
+    decoders: Decoders,
+    listener: Listener,
+    calibration: Utterance,
+    utterance: Utterance,
+    language: str,
+) -> list[list[str]]:
+    """The yardstick row and the fixed-statistics row for one sentence in one voice."""
+    run = decoders.run
+    frames = utterance.frames
+
+    def fixed(lo: int, hi: int) -> Feeds:
+        return {
+            **utterance.inputs(lo, hi),
+            **utterance.source_slice(lo, hi),
+            **calibration.statistics,
+        }
+
+    own = run(decoders.plain, utterance.inputs(0, frames))
+    same_maths = run(
+        decoders.with_statistics,
+        {**utterance.inputs(0, frames), **utterance.source_slice(0, frames)} | utterance.statistics,
+    )
+    one_shot = run(decoders.with_statistics, fixed(0, frames))
+    joined = windowed(
+        lambda lo, hi: run(decoders.with_statistics, fixed(lo, hi)),
+        frames,
+        FIXED_WINDOW,
+        FIXED_CONTEXT,
+    )
+    f0 = {DECODER_INPUTS[1]: utterance.curves[1]}
+    predictor_ms = median_ms(
+        lambda: decoders.engine._predictor.run(None, utterance.predictor_inputs)
+    )
+    whole_ms = median_ms(lambda: run(decoders.plain, utterance.inputs(0, frames)))
+    first_window_ms = median_ms(
+        lambda: (
+            decoders.source.run(None, f0),
+            run(decoders.with_statistics, fixed(0, FIRST_WINDOW + FIXED_CONTEXT)),
+        )
+    )
+    text = utterance.text
+    return [
+        [
+            "own, one-shot",
+            "",
+            *listener.scores(same_maths, own, text, language),
+            f"{predictor_ms + whole_ms:.0f} ms",
+        ],
+        [
+            "fixed, windows",
+            f"{snr_db(joined, one_shot):.1f}",
+            *listener.scores(joined, own, text, language),
+            f"{predictor_ms + first_window_ms:.0f} ms",
+        ],
+    ]
+
+
+def fixed_statistics_table(decoders: Decoders, listener: Listener) -> Table:
+    table = Table(
+        title=f"Statistics fixed per voice (from the calibration line), W={FIXED_WINDOW} "
+        f"C={FIXED_CONTEXT}: scored against the model's own rendering"
+    )
+    columns = ["voice", "text", "statistics", "SNR", "PESQ", "level Δ", "speaker"]
+    if listener.whisper is not None:
+        columns.append("WER/CER")
+    for column in [*columns, "audio starts"]:
+        table.add_column(column, justify="right")
+    for voice in FIXED_VOICES:
+        calibration = decoders.utterance(CALIBRATION_TEXT, voice=voice)
+        for key, (language, text) in FIXED_SENTENCES.items():
+            utterance = decoders.utterance(text, language, voice)
+            for row in _fixed_rows(decoders, listener, calibration, utterance, language):
+                table.add_row(voice, key, *row)
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all)")
+    parser.add_argument("--no-asr", action="store_true", help="skip whisper's word error rate")
+    args = parser.parse_args()
+    engine = KokoroEngine()
+    decoders = Decoders(engine, args.threads or 0)
+    console = Console()
+    console.print(windows_table(decoders))
+    console.print(fixed_statistics_table(decoders, Listener(engine, not args.no_asr)))
 
 
 if __name__ == "__main__":
