@@ -48,7 +48,7 @@ from rich.table import Table
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import cosine
 from voiceclone.engines.kokoro.engine import CALIBRATION_TEXT, KokoroEngine
-from voiceclone.engines.kokoro.optimize import DECODER_INPUTS, session_options
+from voiceclone.engines.kokoro.optimize import DECODER_INPUTS, F0_CURVE, session_options
 from voiceclone.text.compare import error_rate
 
 SENTENCE = "The morning light came slowly over the hills, and the quiet village began to wake."
@@ -71,7 +71,7 @@ FIXED_SENTENCES = {
 }
 FIXED_VOICES = ("af_heart", "am_michael")
 FIXED_WINDOW, FIXED_CONTEXT, FIRST_WINDOW = 40, 8, 8
-PESQ_RATE = 16000
+PESQ_RATE = WHISPER_RATE = 16000
 LEVEL_FRAME = 2400  # 100 ms
 TIMING_RUNS = 5
 
@@ -229,7 +229,7 @@ def windowed(
 
 def source_model(decoder: onnx.ModelProto) -> onnx.ModelProto:
     """The decoder's harmonic source alone: the F0 curve in, the source's STFT out."""
-    return onnx.utils.Extractor(decoder).extract_model([DECODER_INPUTS[1]], [SOURCE_STFT])
+    return onnx.utils.Extractor(decoder).extract_model([F0_CURVE], [SOURCE_STFT])
 
 
 def level_difference_db(signal: np.ndarray, reference: np.ndarray) -> float:
@@ -359,7 +359,7 @@ class Listener:
         assert self.whisper is not None
         code = language.split("-")[0]
         segments, _ = self.whisper.transcribe(
-            self._at(audio, PESQ_RATE), language=code, beam_size=1
+            self._at(audio, WHISPER_RATE), language=code, beam_size=1
         )
         return " ".join(segment.text for segment in segments)
 
@@ -405,7 +405,7 @@ def _fixed_rows(
         FIXED_WINDOW,
         FIXED_CONTEXT,
     )
-    f0 = {DECODER_INPUTS[1]: utterance.curves[1]}
+    f0 = {F0_CURVE: utterance.curves[1]}
     predictor_ms = median_ms(
         lambda: decoders.engine._predictor.run(None, utterance.predictor_inputs)
     )
