@@ -45,6 +45,7 @@ from pesq import pesq
 from rich.console import Console
 from rich.table import Table
 
+from voiceclone.audio.reference import frame_levels_db
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import cosine
 from voiceclone.engines.kokoro.engine import CALIBRATION_TEXT, KokoroEngine
@@ -235,13 +236,9 @@ def source_model(decoder: onnx.ModelProto) -> onnx.ModelProto:
 def level_difference_db(signal: np.ndarray, reference: np.ndarray) -> float:
     """Mean absolute level difference per 100 ms, over the reference's speech (within 40
     dB of its loudest frame)."""
-    frames = min(len(signal), len(reference)) // LEVEL_FRAME
-
-    def levels(audio: np.ndarray) -> np.ndarray:
-        power = (audio[: frames * LEVEL_FRAME].reshape(frames, -1) ** 2).mean(axis=1)
-        return 10 * np.log10(np.maximum(power, 1e-12))
-
-    ours, theirs = levels(signal), levels(reference)
+    length = min(len(signal), len(reference)) // LEVEL_FRAME * LEVEL_FRAME
+    ours = frame_levels_db(signal[:length], LEVEL_FRAME)
+    theirs = frame_levels_db(reference[:length], LEVEL_FRAME)
     speech = theirs > theirs.max() - 40
     return float(np.abs(ours - theirs)[speech].mean())
 

@@ -64,7 +64,7 @@ def prepare_reference(
             "may be. Trim it and try again."
         )
 
-    levels = _frame_levels_db(audio, _frame_length(sample_rate))
+    levels = frame_levels_db(audio, _frame_length(sample_rate))
     if levels.size == 0 or levels.max() < SILENCE_FLOOR_DBFS:
         raise InvalidAudio(
             "The recording contains no speech — it is silent (or nearly so). "
@@ -154,7 +154,7 @@ def _frame_length(sample_rate: int) -> int:
     return max(1, round(LEVEL_FRAME_SECONDS * sample_rate))
 
 
-def _frame_levels_db(audio: np.ndarray, frame_length: int) -> np.ndarray:
+def frame_levels_db(audio: np.ndarray, frame_length: int) -> np.ndarray:
     """RMS level in dBFS of consecutive frames; the last, partial frame is zero-padded."""
     frame_count = -(-len(audio) // frame_length)
     padded = np.zeros(frame_count * frame_length, dtype=np.float64)
