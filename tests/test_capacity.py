@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from api_support import Api, assert_error, running_api
-from fakes import FAKE_STOCK_VOICE
+from fakes import FAKE_STOCK_VOICE, FakeEngine
 
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.metrics import ENGINE_SPEED
-from voiceclone.services.capacity import LiveCapacity, ServerBusy
+from voiceclone.services.capacity import CALIBRATION_TEXT, LiveCapacity, ServerBusy
 from voiceclone.settings import Settings
 
 
@@ -53,6 +53,34 @@ def test_capacity_is_learned_from_the_chunks_made() -> None:
     assert len(list(capacity.observed(chunks()))) == 40
     assert capacity.rate is not None and capacity.rate > 100
     assert ENGINE_SPEED._value.get() == pytest.approx(capacity.rate)  # the metric follows
+
+
+@pytest.mark.parametrize("slots", [1, 3])
+def test_start_up_measures_as_many_sentences_at_once_as_the_engine_has_slots(slots) -> None:
+    # Each chunk takes 0.1 s of wall time however many are made at once (a GPU, or one
+    # core per slot): the engine's capacity grows with its slots.
+    engine = FakeEngine(chunk_seconds=1.0, chunk_delay=0.1)
+    capacity = _capacity(engine_slots=slots)
+    capacity.calibrate(engine)
+    chunks_per_sentence = len(engine.pieces(CALIBRATION_TEXT))
+    assert engine.synthesize_calls == slots
+    assert capacity.rate is not None
+    assert 0.6 * slots * 10 < capacity.rate <= slots * 10 * 1.01
+    assert engine.chunks_made == slots * chunks_per_sentence
+
+
+def test_a_lone_stream_does_not_lower_the_capacity_of_an_engine_with_spare_slots() -> None:
+    engine = FakeEngine(chunk_seconds=1.0, chunk_delay=0.1)
+    capacity = _capacity(engine_slots=2)
+    capacity.calibrate(engine)
+    measured = capacity.rate
+    slow = FakeEngine(chunk_seconds=1.0, chunk_delay=0.5)  # one stream, at a fifth the speed
+    list(
+        capacity.observed(
+            slow.synthesize("One lone stream speaks here.", slow.stock_voice(FAKE_STOCK_VOICE))
+        )
+    )
+    assert capacity.rate == measured
 
 
 def test_admission_can_be_turned_off() -> None:

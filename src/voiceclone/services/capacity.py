@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import Engine
@@ -48,12 +49,14 @@ class LiveCapacity:
         self._enabled = True
         self._headroom = 0.25
         self._retry_after = 2
+        self._slots = 1
 
     def configure(self, settings: Settings) -> None:
         with self._lock:
             self._enabled = settings.live_admission
             self._headroom = settings.live_headroom
             self._retry_after = settings.busy_retry_after_s
+            self._slots = settings.engine_slots
             self._fixed = settings.live_capacity > 0
             self._rate = settings.live_capacity if self._fixed else None
             self._admitted = 0
@@ -74,7 +77,8 @@ class LiveCapacity:
         return int(self._rate / (1.0 + self._headroom))
 
     def calibrate(self, engine: Engine) -> None:
-        """Measure the engine once (unless the capacity is set): one sentence, timed."""
+        """Measure the engine once (unless the capacity is set): one sentence per engine
+        slot, all at once, as the engine will be used, timed together."""
         if self._fixed or not self._enabled:
             return
         try:
@@ -82,8 +86,13 @@ class LiveCapacity:
             if not voices:
                 return
             voice = engine.stock_voice(voices[0])
+
+            def speak(_: int) -> float:
+                return sum(chunk.duration for chunk in engine.synthesize(CALIBRATION_TEXT, voice))
+
             started = time.perf_counter()
-            audio = sum(chunk.duration for chunk in engine.synthesize(CALIBRATION_TEXT, voice))
+            with ThreadPoolExecutor(self._slots) as pool:
+                audio = sum(pool.map(speak, range(self._slots)))
             elapsed = time.perf_counter() - started
         except Exception:  # measured later, from the speech it makes
             log.warning("could not measure the engine's speed at start", exc_info=True)
@@ -151,7 +160,9 @@ class LiveCapacity:
                 close()
 
     def _observe(self, audio: float, elapsed: float, sharing: int) -> None:
-        if self._fixed or audio < MIN_OBSERVED_AUDIO_S or elapsed <= 0:
+        # With fewer syntheses than slots, the engine ran below its capacity: a chunk
+        # made then says how fast one stream goes, not how much the engine can make.
+        if self._fixed or audio < MIN_OBSERVED_AUDIO_S or elapsed <= 0 or sharing < self._slots:
             return
         rate = sharing * audio / elapsed
         with self._lock:
