@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -250,6 +251,22 @@ def test_the_split_model_decodes_exactly_what_the_whole_model_does(engine):
     )
     assert np.array_equal(durations, split_durations)
     assert np.array_equal(audio, split_audio)
+
+
+def test_the_float_graph_for_comparisons_keeps_every_convolution_in_float(engine, tmp_path):
+    import onnx
+
+    from voiceclone.engines.kokoro.optimize import optimize_kokoro
+
+    def op_counts(path) -> Counter[str]:
+        return Counter(node.op_type for node in onnx.load(str(path)).graph.node)
+
+    optimize_kokoro(engine.paths.kokoro_model, tmp_path / "float.onnx", quantize=False)
+    floats, engines = op_counts(tmp_path / "float.onnx"), op_counts(engine.optimized_model())
+    assert engines["QuantizeLinear"] > 0  # the engine's own graph is quantised
+    assert floats["QuantizeLinear"] == floats["ConvInteger"] == 0
+    assert floats["Conv"] == engines["Conv"] > 0
+    assert floats["InstanceNormalization"] == engines["InstanceNormalization"] > 0
 
 
 def test_predicted_silence_is_not_decoded(engine):

@@ -251,7 +251,9 @@ class Settings(BaseSettings):
         ge=1,
         description=(
             "Chunks an engine makes at once; the others wait, most urgent first (first "
-            "chunks, then the live stream nearest to running out of audio, then jobs)."
+            "chunks, then the live stream nearest to running out of audio, then jobs). "
+            "With onnx_threads=1, one per core makes more audio in all, but each stream "
+            "starts later and runs slower."
         ),
     )
     job_slack_s: float = Field(

@@ -453,8 +453,11 @@ def _expose_durations(g: _Graph) -> None:
     g.reindex()
 
 
-def optimize_kokoro(src: Path, dst: Path) -> None:
+def optimize_kokoro(src: Path, dst: Path, *, quantize: bool = True) -> None:
     """Write a ~2x faster copy of the int8 ``kokoro.onnx`` (``src``) to ``dst``.
+
+    ``quantize=False`` stops before step 4 and leaves every convolution in float, for
+    comparing runtimes and CPUs (``bench/decoder_runtimes.py``); the engine always quantises.
 
     Quality: log-mel distance to a float-conv reference is equal or lower than the original
     int8 model's in speech regions; the noise floor in near-silent frames is a little higher.
@@ -468,7 +471,7 @@ def optimize_kokoro(src: Path, dst: Path) -> None:
         raise ValueError(f"{src}: no ConvInteger nodes; expected the int8 kokoro.onnx export")
     _instance_norms(g)
     _square_pows(g)
-    if _quantize_generator_convs(g) != 48:
+    if quantize and _quantize_generator_convs(g) != 48:
         raise ValueError(f"{src}: expected 48 generator resblock convolutions")
     _expose_durations(g)
     _write_model(model, dst)
