@@ -44,10 +44,10 @@ from rich.table import Table
 
 from voiceclone.cloning.embedder import SAMPLE_RATE as MEL_RATE
 from voiceclone.cloning.embedder import log_mel_frames
-from voiceclone.engines.kokoro.engine import SAMPLE_RATE, KokoroEngine, _speech_frames
+from voiceclone.engines.kokoro.engine import SAMPLE_RATE, KokoroEngine
 from voiceclone.engines.kokoro.optimize import (
     CPU_PROVIDER,
-    DECODER_INPUTS,
+    decoder_feeds,
     optimize_kokoro,
     session_options,
     split_kokoro,
@@ -64,7 +64,6 @@ VOICE = "af_heart"
 FIRST_WINDOW = 16  # frames: 0.4 s of audio
 FRAME_SECONDS = 0.025
 SPEECH_RANGE_DB = 40.0  # log-mel frames within this of the loudest count as speech
-CURVE_STEPS_PER_FRAME = (1, 2, 2)  # features, F0, energy
 
 Decode = Callable[[dict[str, np.ndarray]], np.ndarray]
 
@@ -87,44 +86,31 @@ def openvino_decoder(path: Path, threads: int) -> Decode:
 
 @dataclass
 class Frames:
-    """The decoder's inputs for one sentence's speech frames."""
+    """The predictor's hand-over for one sentence, and its speech frames [start, stop)."""
 
-    curves: tuple[np.ndarray, ...]
+    curves: list[np.ndarray]
     style: np.ndarray
+    start: int
+    stop: int
 
     @classmethod
     def predicted(cls, engine: KokoroEngine, text: str) -> Frames:
-        phonemes = engine._phonemizer.phonemize(text, "en-us")
-        tokens = engine._tokens(phonemes)
+        tokens = engine._tokens(engine._phonemizer.phonemize(text, "en-us"))
         style = engine._style_row(engine.stock_style(VOICE), len(tokens)).astype(np.float32)
         assert engine._predictor is not None
         *curves, durations = engine._predictor.run(
-            None,
-            {
-                "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-                "style": style,
-                "speed": np.array([1.0], dtype=np.float32),
-            },
+            None, engine._predictor_inputs(tokens, style, 1.0)
         )
-        start, stop = _speech_frames([t not in engine._pause_tokens for t in tokens], durations)
-        kept = tuple(
-            curve[..., steps * start : steps * stop]
-            for curve, steps in zip(curves, CURVE_STEPS_PER_FRAME, strict=True)
-        )
-        return cls(kept, style)
+        return cls(curves, style, *engine._speech_range(tokens, durations))
 
     @property
     def count(self) -> int:
-        return self.curves[0].shape[-1]
+        return self.stop - self.start
 
     def feeds(self, frames: int | None = None) -> dict[str, np.ndarray]:
-        frames = self.count if frames is None else frames
-        return {
-            name: np.ascontiguousarray(curve[..., : steps * frames])
-            for name, curve, steps in zip(
-                DECODER_INPUTS, self.curves, CURVE_STEPS_PER_FRAME, strict=True
-            )
-        } | {"style": self.style}
+        """The decoder's inputs for the first ``frames`` speech frames (default: all)."""
+        stop = self.stop if frames is None else self.start + frames
+        return decoder_feeds(self.curves, self.start, stop) | {"style": self.style}
 
 
 def median_s(action: Callable[[], object], runs: int) -> float:

@@ -49,14 +49,13 @@ from voiceclone.audio.reference import frame_levels_db
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import cosine
 from voiceclone.engines.kokoro.engine import CALIBRATION_TEXT, KokoroEngine
-from voiceclone.engines.kokoro.optimize import DECODER_INPUTS, F0_CURVE, session_options
+from voiceclone.engines.kokoro.optimize import F0_CURVE, decoder_feeds, session_options
 from voiceclone.text.compare import error_rate
 
 SENTENCE = "The morning light came slowly over the hills, and the quiet village began to wake."
 OTHER_SENTENCE = "She opened the window and looked out at the quiet street."
 VOICE = "af_heart"
 SAMPLES_PER_FRAME = 600
-CURVE_STEPS_PER_FRAME = 2  # F0 and energy have two values per frame
 STFT_STEPS_PER_FRAME = 120  # the source's STFT hops 5 samples
 SOURCE_STFT = "/decoder/decoder/generator/STFT_output_0"
 WINDOWS = (12, 40)
@@ -187,11 +186,7 @@ class Utterance:
         self.text = text
         tokens = engine._tokens(engine._phonemizer.phonemize(text, language))
         self.style = engine._style_row(engine.stock_style(voice), len(tokens)).astype(np.float32)
-        self.predictor_inputs = {
-            "tokens": np.array([[0, *tokens, 0]], np.int64),
-            "style": self.style,
-            "speed": np.array([1.0], np.float32),
-        }
+        self.predictor_inputs = engine._predictor_inputs(tokens, self.style, 1.0)
         *self.curves, _ = engine._predictor.run(None, self.predictor_inputs)
         self.frames = self.curves[0].shape[-1]
         names = [output.name for output in probe_session.get_outputs()]
@@ -204,12 +199,7 @@ class Utterance:
             self.statistics[f"stat{k}_var"] = values[name].var(axis=2, keepdims=True)
 
     def inputs(self, lo: int, hi: int) -> Feeds:
-        steps = (1, CURVE_STEPS_PER_FRAME, CURVE_STEPS_PER_FRAME)
-        feeds = {
-            name: np.ascontiguousarray(curve[..., per * lo : per * hi])
-            for name, curve, per in zip(DECODER_INPUTS, self.curves, steps, strict=True)
-        }
-        return {**feeds, "style": self.style}
+        return {**decoder_feeds(self.curves, lo, hi), "style": self.style}
 
     def source_slice(self, lo: int, hi: int) -> Feeds:
         steps = slice(STFT_STEPS_PER_FRAME * lo, STFT_STEPS_PER_FRAME * hi + 1)

@@ -239,11 +239,7 @@ def test_the_split_model_decodes_exactly_what_the_whole_model_does(engine):
     whole = ort.InferenceSession(str(engine.model_path), session_options(2))
     tokens = engine._tokens(engine._phonemizer.phonemize(SENTENCE, "en-us"))
     style = engine._style_row(engine.stock_style("af_heart"), len(tokens)).astype(np.float32)
-    inputs = {
-        "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-        "style": style,
-        "speed": np.array([1.0], dtype=np.float32),
-    }
+    inputs = engine._predictor_inputs(tokens, style, 1.0)
     audio, durations = whole.run(None, inputs)
     *handed_over, split_durations = engine._predictor.run(None, inputs)
     (split_audio,) = engine._decoder.run(

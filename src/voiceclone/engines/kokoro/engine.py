@@ -30,7 +30,7 @@ from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.engines.kokoro import NAME, SAMPLE_RATE, VERSION
 from voiceclone.engines.kokoro.blend import best_blend
 from voiceclone.engines.kokoro.optimize import (
-    DECODER_INPUTS,
+    decoder_feeds,
     onnx_providers,
     optimize_kokoro,
     session_options,
@@ -277,30 +277,35 @@ class KokoroEngine:
     def _infer(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
         return self._infer_timed(tokens, style, speed).audio
 
-    def _infer_timed(self, tokens: list[int], style: np.ndarray, speed: float) -> _Inferred:
-        """Speak ``tokens``; with the split model, only the frames around the speech."""
-        style_row = self._style_row(style, len(tokens)).astype(np.float32)
-        inputs = {
+    @staticmethod
+    def _predictor_inputs(
+        tokens: list[int], style_row: np.ndarray, speed: float
+    ) -> dict[str, np.ndarray]:
+        """The model's inputs: ``tokens`` between the boundary tokens, one style row."""
+        return {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": style_row,
             "speed": np.array([speed], dtype=np.float32),
         }
+
+    def _infer_timed(self, tokens: list[int], style: np.ndarray, speed: float) -> _Inferred:
+        """Speak ``tokens``; with the split model, only the frames around the speech."""
+        style_row = self._style_row(style, len(tokens)).astype(np.float32)
+        inputs = self._predictor_inputs(tokens, style_row, speed)
         if self._session is not None:
             outputs = self._session.run(None, inputs)
             durations = outputs[1] if len(outputs) > 1 else None
             return _Inferred(outputs[0].reshape(-1).astype(np.float32), durations)
         assert self._predictor is not None and self._decoder is not None
-        features, f0, energy, durations = self._predictor.run(None, inputs)
-        spoken = [token not in self._pause_tokens for token in tokens]
-        start, stop = _speech_frames(spoken, durations)
-        feeds = {
-            name: np.ascontiguousarray(curve[..., per_frame * start : per_frame * stop])
-            for name, curve, per_frame in zip(
-                DECODER_INPUTS, (features, f0, energy), (1, 2, 2), strict=True
-            )
-        }
+        *curves, durations = self._predictor.run(None, inputs)
+        start, stop = self._speech_range(tokens, durations)
+        feeds = decoder_feeds(curves, start, stop)
         (audio,) = self._decoder.run(None, {**feeds, "style": style_row})
         return _Inferred(audio.reshape(-1).astype(np.float32), durations, start)
+
+    def _speech_range(self, tokens: list[int], durations: np.ndarray) -> tuple[int, int]:
+        """The frames from just before the first spoken token to just after the last."""
+        return _speech_frames([token not in self._pause_tokens for token in tokens], durations)
 
     def warm_up(self) -> None:
         """Run one tiny synthesis so the first real request does not pay for lazy setup."""

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +46,9 @@ from onnx import helper, numpy_helper
 
 __all__ = [
     "DECODER_INPUTS",
+    "DECODER_STEPS_PER_FRAME",
     "DURATIONS_OUTPUT",
+    "decoder_feeds",
     "optimize_kokoro",
     "session_options",
     "split_kokoro",
@@ -483,6 +485,16 @@ ALIGNED_FEATURES = "/encoder/MatMul_1_output_0"
 F0_CURVE = "/encoder/Reshape_output_0"
 ENERGY_CURVE = "/encoder/Reshape_1_output_0"
 DECODER_INPUTS = (ALIGNED_FEATURES, F0_CURVE, ENERGY_CURVE)
+DECODER_STEPS_PER_FRAME = (1, 2, 2)  # values per frame of each of DECODER_INPUTS
+
+
+def decoder_feeds(curves: Sequence[np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
+    """The decoder's inputs for frames [start, stop) of the predictor's hand-over
+    (``curves`` in the order of :data:`DECODER_INPUTS`)."""
+    return {
+        name: np.ascontiguousarray(curve[..., steps * start : steps * stop])
+        for name, curve, steps in zip(DECODER_INPUTS, curves, DECODER_STEPS_PER_FRAME, strict=True)
+    }
 
 
 def split_kokoro(src: Path, predictor_dst: Path, decoder_dst: Path) -> None:
