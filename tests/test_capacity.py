@@ -4,17 +4,22 @@ time are refused at once (429 server_busy, Retry-After); jobs are never refused 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
-from api_support import Api, assert_error, running_api
+from api_support import Api, assert_error, live_server, running_api
 from fakes import FAKE_STOCK_VOICE, FakeEngine
 
 from voiceclone.audio.chunk import AudioChunk
+from voiceclone.engines.base import VoiceProfile
 from voiceclone.metrics import ENGINE_SPEED
 from voiceclone.services.capacity import CALIBRATION_TEXT, LiveCapacity, ServerBusy
+from voiceclone.services.keys import create_api_key
 from voiceclone.settings import Settings
 
 
@@ -133,3 +138,74 @@ def test_a_full_server_refuses_live_streams_but_queues_jobs(api: Api) -> None:
         socket.__exit__(None, None, None)
     body = {"text": "Hello there.", "voice": FAKE_STOCK_VOICE}
     assert api.client.post("/v1/speech", headers=frugal, json=body).status_code == 200
+
+
+class SlowLookupEngine(FakeEngine):
+    """Its stock voice takes a while to load, and it counts the loads."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self.voice_loads = 0
+
+    def stock_voice(self, name: str) -> VoiceProfile:
+        with self._lock:
+            self.voice_loads += 1
+        time.sleep(LOOKUP_S)
+        return super().stock_voice(name)
+
+
+LOOKUP_S = 0.3
+
+
+def test_streams_arriving_together_beyond_capacity_are_refused_before_any_work(
+    tmp_path: Path,
+) -> None:
+    engine = SlowLookupEngine(chunk_delay=0.3)
+    overrides = {"live_admission": True, "live_capacity": 2.6}  # two streams fit
+    with live_server(tmp_path, engine, **overrides) as (base, app):
+        with app.state.session_factory() as session:
+            headers = {"Authorization": f"Bearer {create_api_key(session, 'alice')}"}
+        body = {"text": "Hello there. " * 6, "voice": FAKE_STOCK_VOICE, "format": "pcm"}
+        statuses: list[int] = []
+
+        def speak() -> None:
+            response = httpx.post(f"{base}/v1/speech", headers=headers, json=body, timeout=30)
+            statuses.append(response.status_code)
+
+        callers = [threading.Thread(target=speak) for _ in range(8)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        assert sorted(statuses) == [200] * 2 + [429] * 6
+        # Only the admitted streams loaded their voice: the others were refused on arrival
+        # (a check that all of them passed before any was admitted would load eight).
+        assert engine.voice_loads == 2
+        assert app.state.capacity.admitted == 0
+
+
+def test_requests_that_fail_free_their_place_at_once(api: Api) -> None:
+    capacity = api.client.app.state.capacity
+    speech = {"text": "Hello there.", "voice": FAKE_STOCK_VOICE}
+    failures = [
+        ("/v1/speech", {}, speech, 401),
+        ("/v1/speech", api.alice, {**speech, "voice": "no-such-voice"}, 404),
+        ("/v1/speech", api.alice, {"voice": FAKE_STOCK_VOICE}, 422),
+        ("/v1/speech", api.alice, {**speech, "speed": 9.0}, 400),
+        ("/v1/speech", api.alice, {**speech, "text": "   "}, 400),
+        ("/v1/audio/speech", api.alice, {"model": "tts-1", "input": "Hi.", "voice": "x"}, 404),
+    ]
+    for path, headers, body, status in failures * 2:  # more failures than places
+        response = api.client.post(path, headers=headers, json=body)
+        assert response.status_code == status, response.text
+        assert capacity.admitted == 0
+    with api.client.websocket_connect("/v1/speech/ws", headers=api.alice) as ws:
+        ws.send_text(json.dumps({"voice": "no-such-voice"}))
+        assert ws.receive_json()["type"] == "error"
+    assert capacity.admitted == 0
+    sockets = [_open_socket(api) for _ in range(2)]
+    assert [ready["type"] for _, _, ready in sockets] == ["ready", "ready"]
+    assert capacity.admitted == 2
+    for socket, _, _ in sockets:
+        socket.__exit__(None, None, None)
+    assert _speak(api).status_code == 200

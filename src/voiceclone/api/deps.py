@@ -235,3 +235,38 @@ async def upload_form(
 
 
 UploadDep = Annotated[MultipartForm, Depends(upload_form, scope="function")]
+
+
+class LiveSlot:
+    """A live stream's place in the server's capacity, taken as a request arrives."""
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release: Callable[[], None] | None = release
+
+    def hand_over(self) -> Callable[[], None]:
+        """The place's release, for the stream that will hold it until it ends."""
+        release, self._release = self._release, None
+        if release is None:
+            raise RuntimeError("This live slot was already handed over.")
+        return release
+
+    def close(self) -> None:
+        """Free the place unless a stream took it."""
+        if self._release is not None:
+            self._release()
+            self._release = None
+
+
+async def live_slot(request: Request) -> AsyncIterator[LiveSlot]:
+    """A place for one more live stream, or 429 ``server_busy`` at once: taken on the event
+    loop before anything else (the body aside) runs, so a full server refuses in
+    milliseconds, and freed when the route function ends unless a stream took it."""
+    slot = LiveSlot(request.app.state.capacity.admit())
+    try:
+        yield slot
+    finally:
+        slot.close()
+
+
+#: Listed first among a live route's dependencies (they resolve in that order).
+LiveSlotDep = Annotated[LiveSlot, Depends(live_slot, scope="function")]

@@ -103,14 +103,10 @@ class LiveCapacity:
             ENGINE_SPEED.set(self._rate)
             log.info("engine makes %.1f s of audio per second: %s", audio / elapsed, self)
 
-    def check(self) -> None:
-        """Raise :class:`ServerBusy` now if one more live stream would not fit (a cheap
-        early answer, before a request does any work; :meth:`admit` decides)."""
-        with self._lock:
-            self._refuse_if_full()
-
     def admit(self) -> Callable[[], None]:
-        """Admit one more live stream, or raise :class:`ServerBusy`; returns its release."""
+        """Admit one more live stream, or raise :class:`ServerBusy`; returns its release
+        (idempotent). Routes admit first, before any other work, so a full server refuses
+        at once and many requests arriving together cannot all pass a check and queue."""
         with self._lock:
             self._refuse_if_full()
             self._admitted += 1

@@ -120,15 +120,23 @@ class Quotas:
         finally:
             release()
 
-    def open_stream(self, caller: Caller, chars: int = 0) -> Callable[[], None]:
+    def open_stream(
+        self,
+        caller: Caller,
+        chars: int = 0,
+        admitted: Callable[[], None] | None = None,
+    ) -> Callable[[], None]:
         """Take a live-stream slot of the key and of the server's capacity (429 if either
         is full), then charge ``chars``; returns the function freeing the slots. Nothing is
-        charged for a stream refused."""
+        charged for a stream refused. ``admitted`` is the release of a place in the
+        server's capacity the request took before doing any work; the stream then owns it
+        (freed with the rest, or at once if the stream is refused here)."""
         allowed = caller.limits.effective(self._settings).max_streams or 0
         key = self._stream_key(caller)
         open_now = self._storage.incr(key, STREAM_COUNTER_TTL_S)
         if allowed and open_now > allowed:
             self._storage.incr(key, STREAM_COUNTER_TTL_S, amount=-1)
+            (admitted or _nothing)()
             self._refuse(
                 caller,
                 "concurrent live streams",
@@ -146,9 +154,9 @@ class Quotas:
                 self._storage.incr(key, STREAM_COUNTER_TTL_S, amount=-1)
                 release_capacity()
 
-        release_capacity: Callable[[], None] = _nothing
+        release_capacity: Callable[[], None] = admitted or _nothing
         try:
-            if self._capacity is not None:
+            if admitted is None and self._capacity is not None:
                 release_capacity = self._capacity.admit()
             self.spend_chars(caller, chars)
         except BaseException:

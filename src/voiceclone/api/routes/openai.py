@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from voiceclone.api.deps import (
     CallerDep,
     EngineDep,
+    LiveSlotDep,
     OwnerDep,
     QuotasDep,
     SessionDep,
@@ -52,13 +53,13 @@ MODELS_CREATED = 1_735_689_600  # 2025-01-01, a fixed "created" timestamp for th
 def create_speech(
     request: Request,
     body: OpenAISpeechCreate,
+    slot: LiveSlotDep,
     caller: CallerDep,
     session: SessionDep,
     engine: EngineDep,
     store: StoreDep,
     quotas: QuotasDep,
 ) -> StreamingResponse:
-    request.app.state.capacity.check()  # a full server says so before doing any work
     engine = engine_for_model(held_engines(request.app), engine, body.model)
     voice_ref = body.voice if isinstance(body.voice, str) else body.voice.id
     plan = plan_speech(
@@ -74,7 +75,7 @@ def create_speech(
         openai_aliases=True,
         store=store,
     )
-    release = quotas.open_stream(caller, chars=len(plan.text))
+    release = quotas.open_stream(caller, chars=len(plan.text), admitted=slot.hand_over())
     if body.stream_format == "sse":
         return speech_events_response(request, engine, plan.text, plan.voice, release, words=False)
     return audio_stream_response(request, engine, plan.text, plan.voice, release)

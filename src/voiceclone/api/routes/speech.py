@@ -42,6 +42,7 @@ from starlette.websockets import WebSocketState
 from voiceclone.api.deps import (
     SESSION_COOKIE,
     CallerDep,
+    LiveSlotDep,
     QuotasDep,
     SessionDep,
     StoreDep,
@@ -91,12 +92,12 @@ WS_INTERNAL_ERROR = 1011
 def speech(
     request: Request,
     body: SpeechCreate,
+    slot: LiveSlotDep,
     caller: CallerDep,
     session: SessionDep,
     store: StoreDep,
     quotas: QuotasDep,
 ) -> StreamingResponse:
-    request.app.state.capacity.check()  # a full server says so before doing any work
     engine = chosen_engine(request.app, body.engine)
     plan = plan_speech(
         session,
@@ -109,7 +110,7 @@ def speech(
         body.speed,
         store=store,
     )
-    release = quotas.open_stream(caller, chars=len(plan.text))
+    release = quotas.open_stream(caller, chars=len(plan.text), admitted=slot.hand_over())
     respond = speech_events_response if body.stream_format == "sse" else audio_stream_response
     return respond(request, engine, plan.text, plan.voice, release)
 
@@ -138,10 +139,14 @@ async def speech_ws(websocket: WebSocket) -> None:
         config = await _receive_json(websocket)
         caller = await run_in_threadpool(_caller, websocket, config)
         await run_in_threadpool(quotas.count_request, caller)
-        websocket.app.state.capacity.check()
-        engine = chosen_engine(websocket.app, _engine_name(config))
-        voice = await run_in_threadpool(_voice_for, websocket, engine, caller.owner, config)
-        release = await run_in_threadpool(quotas.open_stream, caller)
+        admitted = websocket.app.state.capacity.admit()  # a full server says so at once
+        try:
+            engine = chosen_engine(websocket.app, _engine_name(config))
+            voice = await run_in_threadpool(_voice_for, websocket, engine, caller.owner, config)
+            release = await run_in_threadpool(quotas.open_stream, caller, 0, admitted)
+        except BaseException:
+            admitted()
+            raise
     except WebSocketDisconnect:
         return
     except VoiceCloneError as error:
