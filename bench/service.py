@@ -249,11 +249,23 @@ def bench_live_streams(server: Server, headers: dict, voice_id: str, counts: lis
         sampler = threading.Thread(target=_sample_rss, args=(lambda: server.rss, stop, samples))
         sampler.start()
 
-        def listen(results: list[dict[str, float]] = results) -> None:
-            with httpx.Client(base_url=server.url, headers=headers, timeout=300) as client:
+        # Clients are made first (each builds an SSL context, which takes the bench's GIL
+        # for a while) and set off together, so only the server's answer is timed.
+        clients = [
+            httpx.Client(base_url=server.url, headers=headers, timeout=300) for _ in range(count)
+        ]
+        ready = threading.Barrier(count)
+
+        def listen(
+            client: httpx.Client,
+            results: list[dict[str, float]] = results,
+            ready: threading.Barrier = ready,
+        ) -> None:
+            with client:
+                ready.wait()
                 results.append(_live_stream(client, body))
 
-        listeners = [threading.Thread(target=listen) for _ in range(count)]
+        listeners = [threading.Thread(target=listen, args=(client,)) for client in clients]
         for listener in listeners:
             listener.start()
         for listener in listeners:
