@@ -46,22 +46,52 @@ def _take_turns(queue: EngineQueue, requests: list[tuple[str, int, float]]) -> l
 
 
 def test_first_chunks_then_earliest_deadline() -> None:
+    now = time.monotonic()
     order = _take_turns(
-        EngineQueue(slots=1),
+        EngineQueue(slots=1),  # no turn measured yet: nothing is due
         [
-            ("job", JOB_CHUNK, 50.0),
-            ("live, 4 s in hand", LIVE_CHUNK, 104.0),
-            ("live, nearly out", LIVE_CHUNK, 100.5),
-            ("new stream", FIRST_CHUNK, 99.0),
-            ("newer stream", FIRST_CHUNK, 99.5),
+            ("job", JOB_CHUNK, now + 10.0),
+            ("live, 4 s in hand", LIVE_CHUNK, now + 4.0),
+            ("live, nearly out", LIVE_CHUNK, now + 0.5),
+            ("new stream", FIRST_CHUNK, now - 1.0),
+            ("newer stream", FIRST_CHUNK, now - 0.5),
         ],
     )
-    assert order == ["new stream", "newer stream", "job", "live, nearly out", "live, 4 s in hand"]
+    assert order == ["new stream", "newer stream", "live, nearly out", "live, 4 s in hand", "job"]
 
 
-def _chunks(count: int, made: list[str], name: str) -> Iterator[AudioChunk]:
+def test_a_stream_about_to_run_out_goes_before_new_streams() -> None:
+    now = time.monotonic()
+    order = _take_turns(
+        EngineQueue(slots=1, turn_s=1.0),  # a first chunk, then its own: about 2 s
+        [
+            ("new stream", FIRST_CHUNK, now - 1.0),
+            ("live, 4 s in hand", LIVE_CHUNK, now + 4.0),
+            ("live, 1 s in hand", LIVE_CHUNK, now + 1.0),
+            ("live, already out", LIVE_CHUNK, now - 0.2),
+            ("job", JOB_CHUNK, now + 0.1),  # a job is never due: it has no listener
+        ],
+    )
+    assert order == [
+        "live, already out",
+        "live, 1 s in hand",
+        "new stream",
+        "job",
+        "live, 4 s in hand",
+    ]
+
+
+def test_the_length_of_a_turn_is_learned_from_the_chunks_made() -> None:
+    queue = EngineQueue(slots=1)
+    made: list[str] = []
+    for _ in range(3):  # each stream's end (no chunk) takes a turn that is not counted
+        assert len(list(queue.scheduled(_chunks(8, made, "live", delay=0.03), live=True))) == 8
+    assert 0.025 < queue.turn_s < 0.06
+
+
+def _chunks(count: int, made: list[str], name: str, delay: float = 0.01) -> Iterator[AudioChunk]:
     for _ in range(count):
-        time.sleep(0.01)
+        time.sleep(delay)
         made.append(name)
         yield AudioChunk(np.zeros(2400, np.float32), 24_000)
 

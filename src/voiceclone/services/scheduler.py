@@ -1,20 +1,24 @@
 """One queue in front of each engine, shared by live streams, previews and jobs.
 
 An engine makes ``engine_slots`` chunks at once (one, on a CPU whose cores a chunk already
-uses). The others wait in order of urgency, earliest deadline first:
+uses). The others wait in order of urgency:
 
-1. a stream's first chunk (nothing is playing yet), oldest first;
-2. a live stream's next chunk, by when its listener runs out of audio: the time its first
+1. a playing stream about to run out of audio: less in hand than ``DUE_TURNS`` turns of the
+   engine take (a first chunk let in ahead of it, then its own), earliest first;
+2. a stream's first chunk (nothing is playing yet), oldest first;
+3. a live stream's next chunk, by when its listener runs out of audio: the time its first
    chunk came plus the seconds of audio made since;
-3. a job's next chunk, as if its deadline were ``job_slack_s`` from now: jobs use what
+4. a job's next chunk, as if its deadline were ``job_slack_s`` from now: jobs use what
    live streams leave, and go first only past streams that have that much audio in hand.
+
+New streams start as soon as they can, but never by making a playing one stutter. How
+long a turn takes is learned from the turns taken.
 
 Like capacity, the engine's time belongs to the process: one scheduler per engine name.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import threading
 import time
@@ -25,15 +29,21 @@ from voiceclone.audio.chunk import AudioChunk
 from voiceclone.settings import Settings
 
 FIRST_CHUNK, LIVE_CHUNK, JOB_CHUNK = 0, 1, 2
+#: A playing stream is due when it has less audio in hand than this many turns take.
+DUE_TURNS = 2.0
+#: Weight of each turn's length in the running estimate.
+TURN_SMOOTHING = 0.2
 
 
 class EngineQueue:
     """Turns on one engine: :meth:`turn` blocks until the caller is the most urgent."""
 
-    def __init__(self, slots: int = 1, job_slack_s: float = 10.0) -> None:
+    def __init__(self, slots: int = 1, job_slack_s: float = 10.0, turn_s: float = 0.0) -> None:
         self._free = slots
         self.job_slack_s = job_slack_s
+        self._turn_s = turn_s  # how long one turn takes (learned)
         self._waiting: list[tuple[int, float, int]] = []
+        self._granted: set[tuple[int, float, int]] = set()
         self._order = itertools.count()
         self._changed = threading.Condition()
 
@@ -41,25 +51,60 @@ class EngineQueue:
     def waiting(self) -> int:
         return len(self._waiting)
 
+    @property
+    def turn_s(self) -> float:
+        return self._turn_s
+
     @contextmanager
     def turn(self, kind: int, deadline: float) -> Iterator[None]:
-        """Hold one of the engine's slots while the block runs; ``kind`` first-chunk
-        turns come before all others, then earliest ``deadline`` (a monotonic time)."""
-        rank = 0 if kind == FIRST_CHUNK else 1  # live and job chunks: by deadline alone
-        entry = (rank, deadline, next(self._order))
+        """Hold one of the engine's slots while the block runs. ``deadline`` (a monotonic
+        time) is when a live stream runs out of audio, a first chunk's arrival, or a job's
+        slack; the order is the module's."""
+        entry = (kind, deadline, next(self._order))
         with self._changed:
-            heapq.heappush(self._waiting, entry)
-            while not (self._free > 0 and self._waiting[0] == entry):
+            self._waiting.append(entry)
+            self._grant_free_slots()
+            while entry not in self._granted:
                 self._changed.wait()
-            heapq.heappop(self._waiting)
-            self._free -= 1
-            self._changed.notify_all()  # the next most urgent may take another free slot
+            self._granted.remove(entry)
         try:
             yield
         finally:
             with self._changed:
                 self._free += 1
-                self._changed.notify_all()
+                self._grant_free_slots()
+
+    def learn_turn(self, seconds: float) -> None:
+        """Fold the length of a turn that made a chunk into the estimate."""
+        with self._changed:
+            self._turn_s += TURN_SMOOTHING * (seconds - self._turn_s)
+
+    def _grant_free_slots(self) -> None:
+        """Give each free slot to the most urgent waiter, decided once, here (urgency
+        changes with the clock: waiters judging for themselves could each defer to
+        another)."""
+        granted = False
+        while self._free > 0 and self._waiting:
+            chosen = self._most_urgent()
+            self._waiting.remove(chosen)
+            self._granted.add(chosen)
+            self._free -= 1
+            granted = True
+        if granted:
+            self._changed.notify_all()
+
+    def _most_urgent(self) -> tuple[int, float, int]:
+        due = time.monotonic() + DUE_TURNS * self._turn_s
+
+        def urgency(entry: tuple[int, float, int]) -> tuple[int, float, int]:
+            kind, deadline, order = entry
+            if kind == FIRST_CHUNK:
+                return 1, deadline, order
+            if kind == LIVE_CHUNK and deadline <= due:
+                return 0, deadline, order
+            return 2, deadline, order  # live and job chunks: by deadline alone
+
+        return min(self._waiting, key=urgency)
 
     def scheduled(self, chunks: Iterable[AudioChunk], live: bool) -> Iterator[AudioChunk]:
         """``chunks``, each one made in its turn (live: a stream someone listens to)."""
@@ -82,9 +127,11 @@ class StreamTurns:
         try:
             while True:
                 with self._queue.turn(*self._urgency()):
+                    started = time.monotonic()
                     chunk = next(iterator, None)
                 if chunk is None:
                     return
+                self._queue.learn_turn(time.monotonic() - started)
                 if self._first_at is None:
                     self._first_at = time.monotonic()
                 self._audio += chunk.duration
