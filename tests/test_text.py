@@ -277,8 +277,9 @@ def test_text_chunks_start_with_a_short_clause_then_sentences() -> None:
     chunks = list(iter_text_chunks([text], 20, 100, merge_below_chars=30))
     assert chunks == [
         "Hello there,",
-        "my friend, how are you doing today?",
-        "I am fine. This sentence is long enough to be a chunk of its own, surely.",
+        "my friend,",  # the second chunk is held to the first one's limit
+        "how are you doing today? I am fine.",
+        "This sentence is long enough to be a chunk of its own, surely.",
     ]
 
 
@@ -462,8 +463,9 @@ def test_chunks_grow_so_each_is_made_while_the_last_plays() -> None:
     long = ", ".join([clause] * 5).capitalize() + "."  # 228 characters, commas within
     text = " ".join([long] * 3)
     chunks = list(iter_text_chunks([text], 30, 300))
-    limits = [min(30 * 2**k, 300) for k in range(len(chunks))]
+    # The second chunk is made while only the first plays: it gets the first's limit.
+    limits = [30, *(min(30 * 2**k, 300) for k in range(len(chunks) - 1))]
     assert all(len(chunk) <= limit for chunk, limit in zip(chunks, limits, strict=True))
-    assert [len(c) for c in chunks[:3]] == sorted(len(c) for c in chunks[:3])
+    assert [len(c) for c in chunks[1:4]] == sorted(len(c) for c in chunks[1:4])
     assert chunks[-2:] == [long, long]  # once the limit allows, sentences stay whole
     assert " ".join(chunks) == text

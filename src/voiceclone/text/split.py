@@ -249,16 +249,17 @@ def iter_text_chunks(
     merge_below_chars: int = SHORT_SENTENCE_CHARS,
 ) -> Iterator[str]:
     """Chunks to synthesize one at a time: first a short clause (at most
-    ``first_max_chars``) so audio starts quickly, then chunks whose limit doubles each time
-    up to ``max_chars`` (whole sentences, cut at a clause while they are over the limit),
-    so each chunk is made while the ones before it play. A chunk shorter than
+    ``first_max_chars``) so audio starts quickly, then one chunk under the same limit, then
+    chunks whose limit doubles each time up to ``max_chars`` (whole sentences, cut at a
+    clause while they are over the limit), so each chunk is made while the ones before it
+    play. A chunk shorter than
     ``merge_below_chars`` is joined with the next sentence, within the limit, to cut
     per-chunk overhead (0 turns merging off)."""
     sentences = iter_sentences(pieces, max_chars)
     first = next(sentences, None)
     if first is None:
         return
-    limits = _doubling(min(first_max_chars, max_chars), max_chars)
+    limits = _chunk_limits(min(first_max_chars, max_chars), max_chars)
     head, rest = split_first_clause(first, next(limits), min_tail_chars=MIN_TAIL_CHARS)
     yield head
     limit = next(limits)
@@ -281,7 +282,11 @@ def iter_text_chunks(
         yield pending
 
 
-def _doubling(first: int, most: int) -> Iterator[int]:
+def _chunk_limits(first: int, most: int) -> Iterator[int]:
+    """``first`` twice, then doubling up to ``most``. The second chunk is made while only
+    the first one plays, and perhaps after another stream's first chunk: were it twice as
+    long, its making could outlast the audio in hand."""
+    yield first
     limit = first
     while True:
         yield limit
