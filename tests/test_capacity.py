@@ -96,7 +96,7 @@ def test_admission_can_be_turned_off() -> None:
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    with running_api(tmp_path, live_admission=True, live_capacity=2.6) as running:
+    with running_api(tmp_path, live_admission=True, live_capacity=3.2) as running:  # two fit
         yield running
 
 
@@ -161,7 +161,7 @@ def test_streams_arriving_together_beyond_capacity_are_refused_before_any_work(
     tmp_path: Path,
 ) -> None:
     engine = SlowLookupEngine(chunk_delay=0.3)
-    overrides = {"live_admission": True, "live_capacity": 2.6}  # two streams fit
+    overrides = {"live_admission": True, "live_capacity": 3.2}  # two streams fit
     with live_server(tmp_path, engine, **overrides) as (base, app):
         with app.state.session_factory() as session:
             headers = {"Authorization": f"Bearer {create_api_key(session, 'alice')}"}

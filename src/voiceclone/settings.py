@@ -243,7 +243,13 @@ class Settings(BaseSettings):
         ),
     )
     live_headroom: float = Field(
-        0.25, ge=0, le=4, description="Share of capacity kept spare, e.g. 0.25 for 25 %."
+        0.5,
+        ge=0,
+        le=4,
+        description=(
+            "Share of capacity kept spare, e.g. 0.5 for 50 %: a new stream's first chunks are "
+            "short and cost more per second of audio than the sentences after them."
+        ),
     )
     busy_retry_after_s: int = Field(2, ge=1, description="Retry-After of a server_busy refusal.")
     engine_slots: int = Field(

@@ -47,7 +47,7 @@ class LiveCapacity:
         self._admitted = 0
         self._synthesizing = 0
         self._enabled = True
-        self._headroom = 0.25
+        self._headroom = 0.5
         self._retry_after = 2
         self._slots = 1
 
