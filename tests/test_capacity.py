@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from api_support import Api, assert_error, live_server, running_api
+from api_support import Api, assert_error, create_voice, live_server, running_api
 from fakes import FAKE_STOCK_VOICE, FakeEngine
 
 from voiceclone.audio.chunk import AudioChunk
@@ -123,6 +123,9 @@ def test_a_full_server_refuses_live_streams_but_queues_jobs(api: Api) -> None:
     for _ in range(3):  # refused streams cost nothing
         body = {"text": "Hello there.", "voice": FAKE_STOCK_VOICE}
         assert_error(api.client.post("/v1/speech", headers=frugal, json=body), 429, "server_busy")
+    voice_id = create_voice(api).json()["id"]
+    preview = api.client.get(f"/v1/voices/{voice_id}/preview", headers=api.alice)
+    assert_error(preview, 429, "server_busy")
     socket, _ws, frame = _open_socket(api)
     assert frame["type"] == "error" and frame["error"]["code"] == "server_busy"
     socket.__exit__(None, None, None)
@@ -194,9 +197,13 @@ def test_requests_that_fail_free_their_place_at_once(api: Api) -> None:
         ("/v1/speech", api.alice, {**speech, "speed": 9.0}, 400),
         ("/v1/speech", api.alice, {**speech, "text": "   "}, 400),
         ("/v1/audio/speech", api.alice, {"model": "tts-1", "input": "Hi.", "voice": "x"}, 404),
+        ("/v1/voices/no-such-voice/preview", api.alice, None, 404),
     ]
     for path, headers, body, status in failures * 2:  # more failures than places
-        response = api.client.post(path, headers=headers, json=body)
+        if body is None:
+            response = api.client.get(path, headers=headers)
+        else:
+            response = api.client.post(path, headers=headers, json=body)
         assert response.status_code == status, response.text
         assert capacity.admitted == 0
     with api.client.websocket_connect("/v1/speech/ws", headers=api.alice) as ws:

@@ -11,6 +11,7 @@ from voiceclone.api.deps import (
     CallerDep,
     EngineDep,
     LinksDep,
+    LiveSlotDep,
     OwnerDep,
     QuotasDep,
     SessionDep,
@@ -157,6 +158,7 @@ PreviewCaller = Annotated[Caller, Depends(link_or_caller(_preview_object))]
 def preview_voice(
     request: Request,
     voice_id: str,
+    slot: LiveSlotDep,
     caller: PreviewCaller,
     session: SessionDep,
     engine: EngineDep,
@@ -164,5 +166,5 @@ def preview_voice(
     format: Annotated[AudioFormat, Query(description="The preview's audio format.")] = "mp3",
 ) -> StreamingResponse:
     plan = plan_preview(session, engine, caller.owner, voice_id, format, request.app.state.store)
-    release = quotas.open_stream(caller, chars=len(plan.text))
+    release = quotas.open_stream(caller, chars=len(plan.text), admitted=slot.hand_over())
     return audio_stream_response(request, engine, plan.text, plan.voice, release)
