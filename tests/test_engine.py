@@ -265,6 +265,56 @@ def test_the_float_graph_for_comparisons_keeps_every_convolution_in_float(engine
     assert floats["InstanceNormalization"] == engines["InstanceNormalization"] > 0
 
 
+def test_the_stft_rewritten_as_a_convolution_gives_the_same_spectrum():
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from voiceclone.engines.kokoro.optimize import _Graph, _stft_as_conv
+
+    window = np.hanning(22)[1:-1].astype(np.float32)  # 20 taps, like the generator's
+    constants = {"step": np.array(5, np.int64), "window": window, "size": np.array(20, np.int64)}
+    graph = helper.make_graph(
+        [helper.make_node("STFT", ["x", "step", "window", "size"], ["y"], onesided=1)],
+        "stft",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, None, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    signal = np.random.default_rng(0).standard_normal((1, 997, 1)).astype(np.float32)
+
+    def spectrum(m: onnx.ModelProto) -> np.ndarray:
+        session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        return session.run(None, {"x": signal})[0]
+
+    expected = spectrum(model)
+    assert _stft_as_conv(_Graph(model.graph)) == 1
+    assert [node.op_type for node in model.graph.node] == [
+        "Reshape",
+        "Conv",
+        "Reshape",
+        "Transpose",
+    ]
+    actual = spectrum(model)
+    assert actual.shape == expected.shape == (1, 196, 11, 2)
+    np.testing.assert_allclose(actual, expected, atol=1e-4)
+
+
+def test_deriving_a_new_revision_removes_what_older_ones_derived(tmp_path):
+    from voiceclone.engines.kokoro.engine import _remove_other_revisions
+
+    old = ["kokoro-v1.0.opt2.onnx", "kokoro-v1.0.opt2-decoder.onnx"]
+    old.append("stock-dvectors-kokoro-v1.0.opt2-trimmed.npz")
+    current = ["kokoro-v1.0.opt3.onnx", "kokoro-v1.0.opt3-predictor.onnx"]
+    current.append("stock-dvectors-kokoro-v1.0.opt3-trimmed.npz")
+    unrelated = ["other-model.onnx"]
+    for name in old + current + unrelated:
+        (tmp_path / name).write_bytes(b"x")
+    _remove_other_revisions(tmp_path / "kokoro-v1.0.opt3.onnx")
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(current + unrelated)
+
+
 def test_predicted_silence_is_not_decoded(engine):
     tokens = engine._tokens(engine._phonemizer.phonemize(SENTENCE, "en-us"))
     inferred = engine._infer_timed(tokens, engine.stock_style("af_heart"), 1.0)

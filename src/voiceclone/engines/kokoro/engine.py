@@ -64,7 +64,7 @@ PAUSE_MARKS = frozenset('.,!?;:—…"“”()«»¡¿-')
 SPEECH_MARGIN_FRAMES = 2
 STYLE_DIM = 256
 # Bump when optimize_kokoro changes, so installed copies are derived again.
-OPTIMIZATION_REVISION = 2
+OPTIMIZATION_REVISION = 3
 DETECTION_PEEK_CHARS = 200
 SILENCE_THRESHOLD = 0.01
 EDGE_MARGIN_SECONDS = 0.03
@@ -194,6 +194,15 @@ def _with_peek(pieces: Iterable[str], enough_chars: int) -> tuple[str, Iterator[
     return "".join(head), chain(head, iterator)
 
 
+def _remove_other_revisions(model: Path) -> None:
+    """Delete what earlier revisions of the optimisation derived (the graphs and the stock
+    voices' embeddings made with them): hundreds of MB that nothing reads any more."""
+    family = model.stem.rsplit(".opt", 1)[0] + ".opt"
+    for path in model.parent.glob(f"*{family}*"):
+        if f"{model.stem}." not in path.name and f"{model.stem}-" not in path.name:
+            path.unlink(missing_ok=True)
+
+
 class KokoroEngine:
     name = NAME
     version = VERSION
@@ -235,6 +244,7 @@ class KokoroEngine:
         target = self.paths.home / "derived" / f"kokoro-v1.0.opt{OPTIMIZATION_REVISION}.onnx"
         if not target.is_file():
             optimize_kokoro(self.paths.kokoro_model, target)
+            _remove_other_revisions(target)
         return target
 
     def split_model(self) -> tuple[Path, Path]:

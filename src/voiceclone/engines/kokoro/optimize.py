@@ -4,7 +4,7 @@ The published ``kokoro.onnx`` is a *dynamically* quantised export: every convolu
 ``DynamicQuantizeLinear -> ConvInteger(u8, u8) -> Cast -> Mul`` chain. On x86 onnxruntime runs
 u8×u8 ``ConvInteger`` through a slow generic GEMM (it is slower than a float ``Conv``), and the
 iSTFTNet generator — 48 dilated 1-D convolutions over 128 or 256 channels at up to 32 k frames
-— is about 60 % of the compute. :func:`optimize_kokoro` rewrites the graph in four steps:
+— is about 60 % of the compute. :func:`optimize_kokoro` rewrites the graph in five steps:
 
 1. ``ConvInteger`` chains become float ``Conv`` nodes with dequantised weights (also drops the
    per-call activation min/max pass).
@@ -17,6 +17,10 @@ iSTFTNet generator — 48 dilated 1-D convolutions over 128 or 256 channels at u
    ``DQ -> Conv -> Q`` group into ``QLinearConv``, whose u8×s8 kernels use AVX-512 VNNI and run
    3-4× faster than the float ``Conv``. Step 2 is a prerequisite: ORT does not fuse a conv
    whose output ``DQ`` feeds two nodes (the old ``ReduceMean`` + ``Sub``).
+5. The harmonic source's ``STFT`` becomes a strided ``Conv`` whose kernels are the windowed
+   DFT: the same spectrum to float rounding, 5 % less decoder time. (The source's phase is
+   ``atan2`` of that spectrum, so where a bin sits on the branch cut rounding flips it:
+   the float graph with either STFT renders PESQ 3.8-4.0 from the other.)
 
 A fifth change adds an output rather than speed: ``durations``, the predictor's frames per
 input token (int64, one row per token including the two boundary tokens), from which word
@@ -360,6 +364,55 @@ def _square_pows(g: _Graph) -> int:
     return len(replace)
 
 
+def _stft_as_conv(g: _Graph) -> int:
+    """``STFT`` -> a strided ``Conv`` with the windowed DFT as its kernels (onnxruntime's
+    STFT kernel took 7 % of the decoder's time; the convolution almost nothing). The output
+    keeps STFT's layout, ``[1, frames, bins, 2]``; batch 1, as the engine runs."""
+    replace: dict[int, list[onnx.NodeProto]] = {}
+    new_inits: list[onnx.TensorProto] = []
+    for stft in [n for n in g.graph.node if n.op_type == "STFT"]:
+        signal, step, window, length = (list(stft.input) + [""] * 4)[:4]
+        hop, taps, size = g.const(step), g.const(window), g.const(length)
+        onesided = next((a.i for a in stft.attribute if a.name == "onesided"), 1)
+        if hop is None or taps is None or size is None or onesided != 1:
+            raise ValueError(f"{stft.name}: expected a constant one-sided STFT")
+        frame = int(size)
+        bins = frame // 2 + 1
+        angle = 2 * np.pi * np.outer(np.arange(bins), np.arange(frame)) / frame
+        kernel = np.concatenate([np.cos(angle), -np.sin(angle)]) * taps.astype(np.float64)
+        base = stft.name
+        new_inits += [
+            numpy_helper.from_array(kernel.astype(np.float32)[:, None, :], f"{base}_dft"),
+            numpy_helper.from_array(np.array([1, 1, -1], np.int64), f"{base}_signal_shape"),
+            numpy_helper.from_array(np.array([1, 2, bins, -1], np.int64), f"{base}_parts_shape"),
+        ]
+        replace[id(stft)] = [
+            helper.make_node(
+                "Reshape", [signal, f"{base}_signal_shape"], [f"{base}_signal"], name=f"{base}_in"
+            ),
+            helper.make_node(
+                "Conv",
+                [f"{base}_signal", f"{base}_dft"],
+                [f"{base}_conv"],
+                name=f"{base}_conv",
+                kernel_shape=[frame],
+                strides=[int(hop)],
+            ),
+            helper.make_node(
+                "Reshape", [f"{base}_conv", f"{base}_parts_shape"], [f"{base}_parts"], name=base
+            ),
+            helper.make_node(
+                "Transpose",
+                [f"{base}_parts"],
+                list(stft.output),
+                name=f"{base}_out",
+                perm=[0, 3, 2, 1],
+            ),
+        ]
+    g.rewrite(replace, set(), new_inits)
+    return len(replace)
+
+
 def _absmax(tensor: str, margin: float) -> np.float32:
     key = tensor.removeprefix(_GENERATOR).removesuffix("_output_0")
     if key not in _CALIBRATED_ABSMAX:
@@ -473,6 +526,7 @@ def optimize_kokoro(src: Path, dst: Path, *, quantize: bool = True) -> None:
         raise ValueError(f"{src}: no ConvInteger nodes; expected the int8 kokoro.onnx export")
     _instance_norms(g)
     _square_pows(g)
+    _stft_as_conv(g)
     if quantize and _quantize_generator_convs(g) != 48:
         raise ValueError(f"{src}: expected 48 generator resblock convolutions")
     _expose_durations(g)
