@@ -41,6 +41,7 @@ import openvino
 import soxr
 from rich.console import Console
 from rich.table import Table
+from timing import median_seconds
 
 from voiceclone.cloning.embedder import SAMPLE_RATE as MEL_RATE
 from voiceclone.cloning.embedder import log_mel_frames
@@ -113,16 +114,6 @@ class Frames:
         return decoder_feeds(self.curves, self.start, stop) | {"style": self.style}
 
 
-def median_s(action: Callable[[], object], runs: int) -> float:
-    action()  # the first call at a new length plans its buffers
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def log_mel_difference_db(audio: np.ndarray, reference: np.ndarray) -> float:
     ours = log_mel_frames(soxr.resample(audio.reshape(-1), SAMPLE_RATE, MEL_RATE))
     theirs = log_mel_frames(soxr.resample(reference.reshape(-1), SAMPLE_RATE, MEL_RATE))
@@ -158,8 +149,8 @@ def decoder_table(engine: KokoroEngine, folder: Path, runs: int) -> Table:
 
 
 def _timed(decode: Decode, frames: Frames, reference: np.ndarray, runs: int) -> list[str]:
-    whole = median_s(lambda: decode(frames.feeds()), runs)
-    first = median_s(lambda: decode(frames.feeds(FIRST_WINDOW)), runs)
+    whole = median_seconds(lambda: decode(frames.feeds()), runs)
+    first = median_seconds(lambda: decode(frames.feeds(FIRST_WINDOW)), runs)
     difference = log_mel_difference_db(decode(frames.feeds()), reference)
     return [
         f"{first * 1000:.0f} ms",

@@ -32,7 +32,6 @@ first window (``FIRST_WINDOW`` frames and the right context) for the fixed stati
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from functools import partial
 
@@ -44,6 +43,7 @@ from onnx import helper, numpy_helper
 from pesq import pesq
 from rich.console import Console
 from rich.table import Table
+from timing import median_seconds
 
 from voiceclone.audio.reference import frame_levels_db
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
@@ -234,13 +234,7 @@ def level_difference_db(signal: np.ndarray, reference: np.ndarray) -> float:
 
 
 def median_ms(action: Callable[[], object]) -> float:
-    action()
-    times = []
-    for _ in range(TIMING_RUNS):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
+    return 1000 * median_seconds(action, TIMING_RUNS)
 
 
 class Decoders:

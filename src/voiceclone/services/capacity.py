@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import Engine
@@ -34,11 +33,6 @@ SMOOTHING = 0.1
 MIN_OBSERVED_AUDIO_S = 0.3
 
 
-def _default(setting: str) -> Any:
-    """A setting's default, until :meth:`LiveCapacity.configure` is given the real ones."""
-    return Settings.model_fields[setting].default
-
-
 class ServerBusy(TooManyRequests):
     code = "server_busy"
 
@@ -52,10 +46,10 @@ class LiveCapacity:
         self._fixed = False
         self._admitted = 0
         self._synthesizing = 0
-        self._enabled: bool = _default("live_admission")
-        self._headroom: float = _default("live_headroom")
-        self._retry_after: int = _default("busy_retry_after_s")
-        self._slots: int = _default("engine_slots")
+        self._enabled: bool = Settings.default("live_admission")
+        self._headroom: float = Settings.default("live_headroom")
+        self._retry_after: int = Settings.default("busy_retry_after_s")
+        self._slots: int = Settings.default("engine_slots")
 
     def configure(self, settings: Settings) -> None:
         with self._lock:

@@ -154,8 +154,8 @@ class Schedulers:
 
     def __init__(self) -> None:
         self._queues: dict[str, EngineQueue] = {}
-        self._slots = 1
-        self._job_slack_s = 10.0
+        self._slots: int = Settings.default("engine_slots")
+        self._job_slack_s: float = Settings.default("job_slack_s")
         self._lock = threading.Lock()
 
     def configure(self, settings: Settings) -> None:
