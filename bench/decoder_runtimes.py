@@ -16,10 +16,11 @@ onnxruntime draws the harmonic source's noise the same on every call, so its int
 differs from its float one by rounding alone; OpenVINO draws other noise, so its float
 row (the same maths) is the floor for its int8 row.
 
-A second table runs the whole engine on a paragraph: one stream with all cores, against
-one stream per core, each on one thread (``VOICECLONE_ENGINE_SLOTS`` = cores,
-``VOICECLONE_ONNX_THREADS=1``): seconds of audio made per second in all, each stream's
-real-time factor and its first chunk.
+A second table runs the whole engine on a paragraph, one stream and one per core at once:
+one decoder on all cores (``VOICECLONE_ENGINE_SLOTS=1``), one decoder on one thread
+(``VOICECLONE_ONNX_THREADS=1``), and the default, which decodes a lone stream on all cores
+and several side by side on their share of the threads: seconds of audio made per second
+in all, each stream's real-time factor and its first chunk.
 
     python bench/decoder_runtimes.py [--runs 5]
 """
@@ -201,14 +202,16 @@ def engine_table(runs: int) -> Table:
     ):
         table.add_column(column, justify="right" if column != "layout" else "left")
     cores = _cores()
-    layouts = [
-        (f"one stream, {cores} threads", cores, 1),
-        (f"{cores} streams, {cores} threads each", cores, cores),
-        (f"{cores} streams, 1 thread each", 1, cores),
-        ("one stream, 1 thread", 1, 1),
+    layouts = [  # (name, onnx_threads, engine_slots, streams)
+        (f"one decoder on {cores} threads", cores, 1, 1),
+        (f"one decoder on {cores} threads", cores, 1, cores),
+        ("one decoder on 1 thread", 1, cores, 1),
+        ("one decoder on 1 thread", 1, cores, cores),
+        (f"default: {cores} threads alone, else 1 each", cores, cores, 1),
+        (f"default: {cores} threads alone, else 1 each", cores, cores, cores),
     ]
-    for name, threads, streams in layouts:
-        engine = KokoroEngine(settings=Settings(onnx_threads=threads))
+    for name, threads, slots, streams in layouts:
+        engine = KokoroEngine(settings=Settings(onnx_threads=threads, engine_slots=slots))
         engine.warm_up()
         _streams(engine, streams)  # warm up at these lengths
         measured = [_streams(engine, streams) for _ in range(runs)]

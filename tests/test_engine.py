@@ -315,6 +315,36 @@ def test_deriving_a_new_revision_removes_what_older_ones_derived(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(current + unrelated)
 
 
+def test_a_lone_synthesis_decodes_on_all_threads_and_several_share_the_cores(asset_paths):
+    from voiceclone.engines.kokoro import KokoroEngine
+    from voiceclone.settings import Settings
+
+    engine = KokoroEngine(asset_paths, Settings(engine_slots=2, onnx_threads=2))
+    used: list[str] = []
+
+    class Recorded:
+        def __init__(self, session, name: str) -> None:
+            self.session, self.name = session, name
+
+        def run(self, *args, **kwargs):
+            used.append(self.name)
+            return self.session.run(*args, **kwargs)
+
+    engine._decoder = Recorded(engine._decoder, "all threads")
+    engine._shared_decoder = Recorded(engine._shared_decoder, "shared")
+    voice = engine.stock_voice("af_heart")
+    text = "The rain stopped at noon. The streets dried slowly in the sun."
+    list(engine.synthesize(text, voice, "en-us"))
+    assert used == ["all threads", "all threads"]
+
+    used.clear()
+    first = engine.synthesize(text, voice, "en-us")
+    next(first)  # alone so far
+    list(engine.synthesize(text, voice, "en-us"))  # while the first is under way
+    list(first)  # alone again
+    assert used == ["all threads", "shared", "shared", "all threads"]
+
+
 def test_predicted_silence_is_not_decoded(engine):
     tokens = engine._tokens(engine._phonemizer.phonemize(SENTENCE, "en-us"))
     inferred = engine._infer_timed(tokens, engine.stock_style("af_heart"), 1.0)

@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -220,12 +221,19 @@ class KokoroEngine:
         self._session: ort.InferenceSession | None = None
         self._predictor: ort.InferenceSession | None = None
         self._decoder: ort.InferenceSession | None = None
+        self._shared_decoder: ort.InferenceSession | None = None
+        self._decoding = 0  # chunks being decoded now
+        self._speaking = 0  # syntheses under way (streams and jobs), decoding or not
+        self._decoding_lock = threading.Lock()
         if self.settings.optimize_model:
             # Predictor and decoder apart: predicted silence is dropped before decoding.
             self.model_path = self.optimized_model()
             predictor_path, decoder_path = self.split_model()
             self._predictor = self._open_session(predictor_path)
             self._decoder = self._open_session(decoder_path)
+            if self.settings.engine_slots > 1 and self._threads() > 1:
+                shared_threads = max(1, self._threads() // self.settings.engine_slots)
+                self._shared_decoder = self._open_session(decoder_path, shared_threads)
         else:
             self.model_path = self.paths.kokoro_model
             self._session = self._open_session(self.model_path)
@@ -233,10 +241,14 @@ class KokoroEngine:
 
     # -- model -----------------------------------------------------------------------------
 
-    def _open_session(self, path: Path) -> ort.InferenceSession:
-        threads = self.settings.onnx_threads or os.cpu_count() or 1
+    def _threads(self) -> int:
+        return self.settings.onnx_threads or os.cpu_count() or 1
+
+    def _open_session(self, path: Path, threads: int | None = None) -> ort.InferenceSession:
+        side_by_side = self.settings.engine_slots > 1
+        options = session_options(threads or self._threads(), side_by_side=side_by_side)
         return ort.InferenceSession(
-            str(path), session_options(threads), providers=onnx_providers(self.settings.device)
+            str(path), options, providers=onnx_providers(self.settings.device)
         )
 
     def optimized_model(self) -> Path:
@@ -310,8 +322,38 @@ class KokoroEngine:
         *curves, durations = self._predictor.run(None, inputs)
         start, stop = self._speech_range(tokens, durations)
         feeds = decoder_feeds(curves, start, stop)
-        (audio,) = self._decoder.run(None, {**feeds, "style": style_row})
+        with self._decoder_now() as decoder:
+            (audio,) = decoder.run(None, {**feeds, "style": style_row})
         return _Inferred(audio.reshape(-1).astype(np.float32), durations, start)
+
+    @contextmanager
+    def _decoder_now(self) -> Iterator[ort.InferenceSession]:
+        """The decoder on all threads while one synthesis is under way and nothing else is
+        being decoded; else the one whose few threads per call let ``engine_slots`` chunks
+        run side by side.
+
+        onnxruntime runs some kernels (Sin, the Snake activations' core) on one thread, so
+        one chunk on all cores leaves cores idle: two at once on one thread each made 30 %
+        more audio on 2 cores, but a lone chunk took 1.4x as long."""
+        assert self._decoder is not None
+        with self._decoding_lock:
+            alone = self._decoding == 0 and self._speaking <= 1
+            self._decoding += 1
+        try:
+            yield self._decoder if alone or self._shared_decoder is None else self._shared_decoder
+        finally:
+            with self._decoding_lock:
+                self._decoding -= 1
+
+    @contextmanager
+    def _synthesis_under_way(self) -> Iterator[None]:
+        with self._decoding_lock:
+            self._speaking += 1
+        try:
+            yield
+        finally:
+            with self._decoding_lock:
+                self._speaking -= 1
 
     def _speech_range(self, tokens: list[int], durations: np.ndarray) -> tuple[int, int]:
         """The frames from just before the first spoken token to just after the last."""
@@ -320,7 +362,11 @@ class KokoroEngine:
     def warm_up(self) -> None:
         """Run one tiny synthesis so the first real request does not pay for lazy setup."""
         self._phonemizer.warm_up("en-us")
-        self._infer(self._tokens("hɛlˈoʊ."), self.stock_style(self.stock_voice_names()[0]), 1.0)
+        tokens, style = self._tokens("hɛlˈoʊ."), self.stock_style(self.stock_voice_names()[0])
+        self._infer(tokens, style, 1.0)
+        if self._shared_decoder is not None:
+            with self._decoder_now():  # one chunk "in hand": the next takes the other decoder
+                self._infer(tokens, style, 1.0)
 
     # -- stock voices ----------------------------------------------------------------------
 
@@ -577,29 +623,32 @@ class KokoroEngine:
         sentence_pause = int(settings.sentence_pause_ms / 1000 * SAMPLE_RATE)
         index, previous_span = 0, ""
         spans = iter_text_chunks(pieces, settings.first_chunk_max_chars, settings.chunk_max_chars)
-        for span in spans:
-            spoken = self._speak_span(span, style, language, speed)
-            audio = spoken.audio
-            if len(audio) == 0:
-                continue
-            words = (
-                align_words(span, spoken.words)
-                if spoken.words
-                else spread_words(span, 0.0, len(audio) / SAMPLE_RATE)
-            )
-            if taps is not None:
-                audio = apply_equalizer(audio, taps)
-            audio = _fade_edges(audio, fade)
-            if index > 0:
-                ends_sentence = previous_span.rstrip().endswith(SENTENCE_ENDINGS)
-                pause = (
-                    sentence_pause if ends_sentence else int(sentence_pause * CLAUSE_PAUSE_FACTOR)
+        with self._synthesis_under_way():
+            for span in spans:
+                spoken = self._speak_span(span, style, language, speed)
+                audio = spoken.audio
+                if len(audio) == 0:
+                    continue
+                words = (
+                    align_words(span, spoken.words)
+                    if spoken.words
+                    else spread_words(span, 0.0, len(audio) / SAMPLE_RATE)
                 )
-                audio = np.concatenate([np.zeros(pause, dtype=np.float32), audio])
-                words = tuple(word.shifted(pause / SAMPLE_RATE) for word in words)
-            yield AudioChunk(audio, SAMPLE_RATE, span, index, words)
-            index += 1
-            previous_span = span
+                if taps is not None:
+                    audio = apply_equalizer(audio, taps)
+                audio = _fade_edges(audio, fade)
+                if index > 0:
+                    ends_sentence = previous_span.rstrip().endswith(SENTENCE_ENDINGS)
+                    pause = (
+                        sentence_pause
+                        if ends_sentence
+                        else int(sentence_pause * CLAUSE_PAUSE_FACTOR)
+                    )
+                    audio = np.concatenate([np.zeros(pause, dtype=np.float32), audio])
+                    words = tuple(word.shifted(pause / SAMPLE_RATE) for word in words)
+                yield AudioChunk(audio, SAMPLE_RATE, span, index, words)
+                index += 1
+                previous_span = span
 
     def _speak_span(self, span: str, style: np.ndarray, language: str, speed: float) -> _Spoken:
         phonemes = self._phonemizer.phonemize(normalize_text(span, language), language)
