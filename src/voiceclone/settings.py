@@ -265,7 +265,7 @@ class Settings(BaseSettings):
             "about to run out of audio, first chunks, then the live stream nearest to "
             "running out, then jobs). Kokoro makes a lone synthesis's chunks on all "
             "onnx_threads and, while several are under way, each chunk on "
-            "onnx_threads / engine_slots threads: 30 % more audio in all on 2 cores."
+            "onnx_threads / engine_slots threads: a third more audio in all on 2 cores."
         ),
     )
     job_slack_s: float = Field(

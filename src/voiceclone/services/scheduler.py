@@ -1,7 +1,8 @@
 """One queue in front of each engine, shared by live streams, previews and jobs.
 
-An engine makes ``engine_slots`` chunks at once (one, on a CPU whose cores a chunk already
-uses). The others wait in order of urgency:
+An engine makes ``engine_slots`` chunks at once (two by default: Kokoro gives a lone one
+all its threads, and chunks side by side a share each). The others wait in order of
+urgency:
 
 1. a playing stream about to run out of audio: less in hand than ``DUE_TURNS`` turns of the
    engine take (a first chunk let in ahead of it, then its own), earliest first;

@@ -333,8 +333,9 @@ class KokoroEngine:
         run side by side.
 
         onnxruntime runs some kernels (Sin, the Snake activations' core) on one thread, so
-        one chunk on all cores leaves cores idle: two at once on one thread each made 30 %
-        more audio on 2 cores, but a lone chunk took 1.4x as long."""
+        one chunk on all cores leaves cores idle: on 2 cores, two at once on one thread each
+        made 8.0 s of audio per second against 6.0 on one decoder with both threads, but a
+        lone chunk on one thread took 1.35x as long (bench/decoder_runtimes.py)."""
         assert self._decoder is not None
         with self._decoding_lock:
             alone = self._decoding == 0 and self._speaking <= 1

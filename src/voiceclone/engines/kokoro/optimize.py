@@ -22,7 +22,7 @@ iSTFTNet generator — 48 dilated 1-D convolutions over 128 or 256 channels at u
    ``atan2`` of that spectrum, so where a bin sits on the branch cut rounding flips it:
    the float graph with either STFT renders PESQ 3.8-4.0 from the other.)
 
-A fifth change adds an output rather than speed: ``durations``, the predictor's frames per
+A sixth change adds an output rather than speed: ``durations``, the predictor's frames per
 input token (int64, one row per token including the two boundary tokens), from which word
 timings are read without any extra model.
 
