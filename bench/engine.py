@@ -1,8 +1,14 @@
-"""Engine benchmark: time to first chunk, real-time factor, voice creation, peak RSS.
+"""Engine benchmark: time to first chunk, real-time factor, voice creation, peak RSS, and
+the quality of what was said.
 
 Runs voiceclone's Kokoro engine, plain kokoro-onnx (its own streaming), and kokoro-onnx
 the way a typical server drives it (sentence by sentence, as Kokoro-FastAPI does) — same
-int8 model, same voice — in separate processes, one after the other; prints one table.
+int8 model — in separate processes, one after the other; prints one table. Speed is timed
+with a voice cloned from a 10 s recording (voiceclone) or the stock voice (the others).
+Quality compares like with like: every system speaks each text once in the same stock
+voice, and DNSMOS (Microsoft's non-intrusive MOS predictor, P.835 overall and P.808; the
+models ship in the ``speechmos`` package) scores the whole utterance, after the children
+have exited so that it does not count in their RSS.
 
     python bench/engine.py [--runs 10]
 """
@@ -40,6 +46,7 @@ TEXTS = {
     ),
 }
 REFERENCE_SECONDS = 10.0
+DNSMOS_RATE = 16_000
 BASELINE_VOICE = "af_heart"
 
 
@@ -78,7 +85,13 @@ def _timed_stream(chunks: Callable[[], Iterator[np.ndarray]], rate: int):
     return run
 
 
-def bench_voiceclone(runs: int) -> dict:
+def _save_quality_audio(speak: Callable[[str, str], np.ndarray], audio_dir: Path) -> None:
+    """Each text spoken whole in the stock voice, for the parent to score."""
+    for key, (language, text) in TEXTS.items():
+        np.save(audio_dir / f"{key}.npy", speak(text, language).astype(np.float32))
+
+
+def bench_voiceclone(runs: int, audio_dir: Path) -> dict:
     from voiceclone.assets.paths import require_engine_assets
     from voiceclone.audio.decode import decode_audio
     from voiceclone.engines.base import VoiceSample
@@ -107,6 +120,8 @@ def bench_voiceclone(runs: int) -> dict:
         )
         results[key] = _measure(stream, runs)
     results["peak_rss_mb"] = _peak_rss_mb()
+    stock = engine.stock_voice(BASELINE_VOICE)
+    _save_quality_audio(lambda t, lang: engine.synthesize_all(t, stock, lang), audio_dir)
     return results
 
 
@@ -124,16 +139,19 @@ def _kokoro_onnx():
         return Kokoro(str(paths.kokoro_model), str(voices))
 
 
-def _measure_texts(stream: Callable[[str, str], Iterator[np.ndarray]], runs: int) -> dict:
+def _measure_texts(
+    stream: Callable[[str, str], Iterator[np.ndarray]], runs: int, audio_dir: Path
+) -> dict:
     results: dict = {"voice_creation_s": None}
     for key, (language, text) in TEXTS.items():
         timed = _timed_stream(lambda t=text, lang=language: stream(t, lang), 24_000)
         results[key] = _measure(timed, runs)
     results["peak_rss_mb"] = _peak_rss_mb()
+    _save_quality_audio(lambda t, lang: np.concatenate(list(stream(t, lang))), audio_dir)
     return results
 
 
-def bench_kokoro_onnx(runs: int) -> dict:
+def bench_kokoro_onnx(runs: int, audio_dir: Path) -> dict:
     """kokoro-onnx's own streaming (``create_stream``)."""
     kokoro = _kokoro_onnx()
 
@@ -150,10 +168,10 @@ def bench_kokoro_onnx(runs: int) -> dict:
         finally:
             loop.close()
 
-    return _measure_texts(stream, runs)
+    return _measure_texts(stream, runs, audio_dir)
 
 
-def bench_kokoro_onnx_by_sentence(runs: int) -> dict:
+def bench_kokoro_onnx_by_sentence(runs: int, audio_dir: Path) -> dict:
     """The way a typical server uses kokoro-onnx (as Kokoro-FastAPI does): the text cut
     into sentences, each synthesised whole and sent when done."""
     kokoro = _kokoro_onnx()
@@ -163,7 +181,7 @@ def bench_kokoro_onnx_by_sentence(runs: int) -> dict:
             samples, _ = kokoro.create(sentence, BASELINE_VOICE, lang=language)
             yield samples
 
-    return _measure_texts(stream, runs)
+    return _measure_texts(stream, runs, audio_dir)
 
 
 SYSTEMS = {
@@ -173,14 +191,27 @@ SYSTEMS = {
 }
 
 
-def _run_child(system: str, runs: int) -> dict:
-    output = subprocess.run(
-        [sys.executable, __file__, "--system", system, "--runs", str(runs)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+def _run_child(system: str, runs: int, audio_dir: Path) -> dict:
+    audio_dir.mkdir()
+    command = [sys.executable, __file__, "--system", system, "--runs", str(runs)]
+    command += ["--audio-dir", str(audio_dir)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    results = json.loads(output.strip().splitlines()[-1])
+    results.update(_dnsmos_scores(audio_dir))
+    return results
+
+
+def _dnsmos_scores(audio_dir: Path) -> dict:
+    """DNSMOS of each text's audio (resampled to the model's 16 kHz)."""
+    import soxr
+    from speechmos import dnsmos
+
+    scores = {}
+    for key in TEXTS:
+        audio = soxr.resample(np.load(audio_dir / f"{key}.npy"), 24_000, DNSMOS_RATE)
+        result = dnsmos.run(audio.astype(np.float32), DNSMOS_RATE)
+        scores[f"{key}_dnsmos"] = {"ovrl": result["ovrl_mos"], "p808": result["p808_mos"]}
+    return scores
 
 
 def _print_table(results: dict[str, dict]) -> None:
@@ -203,6 +234,8 @@ def _print_table(results: dict[str, dict]) -> None:
         row(f"{key}: first chunk p50 (ms)", lambda d, k=key: d[k]["ttfc_p50_ms"], ".0f")
         row(f"{key}: first chunk p95 (ms)", lambda d, k=key: d[k]["ttfc_p95_ms"], ".0f")
         row(f"{key}: real-time factor", lambda d, k=key: d[k]["rtf"], ".3f")
+        row(f"{key}: DNSMOS overall", lambda d, k=key: d[f"{k}_dnsmos"]["ovrl"], ".2f")
+        row(f"{key}: DNSMOS P.808", lambda d, k=key: d[f"{k}_dnsmos"]["p808"], ".2f")
     row("voice creation, 10 s ref (s)", lambda d: d["voice_creation_s"], ".2f")
     row("peak RSS (MB)", lambda d: d["peak_rss_mb"], ".0f")
     Console().print(table)
@@ -212,11 +245,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--system", choices=sorted(SYSTEMS))  # one system, in this process
+    parser.add_argument("--audio-dir", type=Path)  # where that system leaves its audio
     args = parser.parse_args()
     if args.system:
-        print(json.dumps(SYSTEMS[args.system](args.runs)))
+        print(json.dumps(SYSTEMS[args.system](args.runs, args.audio_dir)))
         return
-    _print_table({system: _run_child(system, args.runs) for system in SYSTEMS})
+    with tempfile.TemporaryDirectory() as tmp:
+        audio_dirs = {system: Path(tmp) / f"system-{n}" for n, system in enumerate(SYSTEMS)}
+        results = {system: _run_child(system, args.runs, audio_dirs[system]) for system in SYSTEMS}
+    _print_table(results)
 
 
 if __name__ == "__main__":
