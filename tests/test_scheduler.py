@@ -13,7 +13,7 @@ from voiceclone.audio.chunk import AudioChunk
 from voiceclone.services.scheduler import FIRST_CHUNK, JOB_CHUNK, LIVE_CHUNK, EngineQueue
 
 
-def _take_turns(queue: EngineQueue, requests: list[tuple[str, int, float]]) -> list[str]:
+def _take_turns(queue: EngineQueue, requests: list[tuple]) -> list[str]:
     """Queue every request while the engine is busy, then free it: the order served."""
     served: list[str] = []
     lock = threading.Lock()
@@ -25,8 +25,8 @@ def _take_turns(queue: EngineQueue, requests: list[tuple[str, int, float]]) -> l
             busy.set()
             release.wait()
 
-    def ask(name: str, kind: int, deadline: float) -> None:
-        with queue.turn(kind, deadline), lock:
+    def ask(name: str, kind: int, deadline: float, need_s: float = 0.0) -> None:
+        with queue.turn(kind, deadline, need_s), lock:
             served.append(name)
 
     holder = threading.Thread(target=occupy)
@@ -63,7 +63,7 @@ def test_first_chunks_then_earliest_deadline() -> None:
 def test_a_stream_about_to_run_out_goes_before_new_streams() -> None:
     now = time.monotonic()
     order = _take_turns(
-        EngineQueue(slots=1, turn_s=1.0),  # a first chunk, then its own: about 2 s
+        EngineQueue(slots=1, first_turn_s=1.0),  # a first chunk let in ahead takes 1 s
         [
             ("new stream", FIRST_CHUNK, now - 1.0),
             ("live, 4 s in hand", LIVE_CHUNK, now + 4.0),
@@ -81,12 +81,34 @@ def test_a_stream_about_to_run_out_goes_before_new_streams() -> None:
     ]
 
 
-def test_the_length_of_a_turn_is_learned_from_the_chunks_made() -> None:
+def test_a_stream_whose_chunks_take_long_is_due_sooner() -> None:
+    now = time.monotonic()
+    order = _take_turns(
+        EngineQueue(slots=1, first_turn_s=0.3),
+        [
+            ("new stream", FIRST_CHUNK, now - 1.0),
+            ("live, 2 s in hand, quick chunks", LIVE_CHUNK, now + 2.0, 0.4),
+            ("live, 2 s in hand, its next chunk may take 1.8 s", LIVE_CHUNK, now + 2.0, 1.8),
+        ],
+    )
+    assert order == [
+        "live, 2 s in hand, its next chunk may take 1.8 s",
+        "new stream",
+        "live, 2 s in hand, quick chunks",
+    ]
+
+
+def test_the_length_of_a_first_chunk_is_learned_from_the_first_chunks_made() -> None:
     queue = EngineQueue(slots=1)
     made: list[str] = []
     for _ in range(3):  # each stream's end (no chunk) takes a turn that is not counted
-        assert len(list(queue.scheduled(_chunks(8, made, "live", delay=0.03), live=True))) == 8
-    assert 0.025 < queue.turn_s < 0.06
+        assert len(list(queue.scheduled(_first_slow(made), live=True))) == 8
+    assert 0.025 < queue.first_turn_s < 0.06  # the later, quicker chunks do not count
+
+
+def _first_slow(made: list[str]) -> Iterator[AudioChunk]:
+    yield from _chunks(1, made, "live", delay=0.03)
+    yield from _chunks(7, made, "live", delay=0.001)
 
 
 def _chunks(count: int, made: list[str], name: str, delay: float = 0.01) -> Iterator[AudioChunk]:

@@ -4,8 +4,9 @@ An engine makes ``engine_slots`` chunks at once (two by default: Kokoro gives a 
 all its threads, and chunks side by side a share each). The others wait in order of
 urgency:
 
-1. a playing stream about to run out of audio: less in hand than ``DUE_TURNS`` turns of the
-   engine take (a first chunk let in ahead of it, then its own), earliest first;
+1. a playing stream about to run out of audio: less in hand than a first chunk let in
+   ahead of it takes, plus its own next chunk (up to ``NEXT_TURN_GROWTH`` times its last
+   turn: chunks grow), earliest first;
 2. a stream's first chunk (nothing is playing yet), oldest first;
 3. a live stream's next chunk, by when its listener runs out of audio: the time its first
    chunk came plus the seconds of audio made since;
@@ -13,7 +14,9 @@ urgency:
    live streams leave, and go first only past streams that have that much audio in hand.
 
 New streams start as soon as they can, but never by making a playing one stutter. How
-long a turn takes is learned from the turns taken.
+long a first chunk takes is learned from the first chunks made; each stream times its own
+turns. (One mean turn for all would hold new streams back needlessly: later chunks are
+several times longer than first ones, so every playing stream would look due at once.)
 
 Like capacity, the engine's time belongs to the process: one scheduler per engine name.
 """
@@ -30,21 +33,23 @@ from voiceclone.audio.chunk import AudioChunk
 from voiceclone.settings import Settings
 
 FIRST_CHUNK, LIVE_CHUNK, JOB_CHUNK = 0, 1, 2
-#: A playing stream is due when it has less audio in hand than this many turns take.
-DUE_TURNS = 2.0
-#: Weight of each turn's length in the running estimate.
+#: A stream's next chunk may take this many times its last turn (chunk limits double).
+NEXT_TURN_GROWTH = 2.0
+#: Weight of each first chunk's turn in the running estimate.
 TURN_SMOOTHING = 0.2
 
 
 class EngineQueue:
     """Turns on one engine: :meth:`turn` blocks until the caller is the most urgent."""
 
-    def __init__(self, slots: int = 1, job_slack_s: float = 10.0, turn_s: float = 0.0) -> None:
+    def __init__(
+        self, slots: int = 1, job_slack_s: float = 10.0, first_turn_s: float | None = None
+    ) -> None:
         self._free = slots
         self.job_slack_s = job_slack_s
-        self._turn_s = turn_s  # how long one turn takes (learned)
-        self._waiting: list[tuple[int, float, int]] = []
-        self._granted: set[tuple[int, float, int]] = set()
+        self._first_turn_s = first_turn_s  # how long a first chunk takes (learned)
+        self._waiting: list[tuple[int, float, float, int]] = []
+        self._granted: set[tuple[int, float, float, int]] = set()
         self._order = itertools.count()
         self._changed = threading.Condition()
 
@@ -53,15 +58,16 @@ class EngineQueue:
         return len(self._waiting)
 
     @property
-    def turn_s(self) -> float:
-        return self._turn_s
+    def first_turn_s(self) -> float:
+        return self._first_turn_s or 0.0
 
     @contextmanager
-    def turn(self, kind: int, deadline: float) -> Iterator[None]:
+    def turn(self, kind: int, deadline: float, need_s: float = 0.0) -> Iterator[None]:
         """Hold one of the engine's slots while the block runs. ``deadline`` (a monotonic
         time) is when a live stream runs out of audio, a first chunk's arrival, or a job's
-        slack; the order is the module's."""
-        entry = (kind, deadline, next(self._order))
+        slack; ``need_s``, how long a live stream's next chunk may take; the order is the
+        module's."""
+        entry = (kind, deadline, need_s, next(self._order))
         with self._changed:
             self._waiting.append(entry)
             self._grant_free_slots()
@@ -75,10 +81,13 @@ class EngineQueue:
                 self._free += 1
                 self._grant_free_slots()
 
-    def learn_turn(self, seconds: float) -> None:
-        """Fold the length of a turn that made a chunk into the estimate."""
+    def learn_first_turn(self, seconds: float) -> None:
+        """Fold the length of a turn that made a first chunk into the estimate."""
         with self._changed:
-            self._turn_s += TURN_SMOOTHING * (seconds - self._turn_s)
+            if self._first_turn_s is None:
+                self._first_turn_s = seconds
+            else:
+                self._first_turn_s += TURN_SMOOTHING * (seconds - self._first_turn_s)
 
     def _grant_free_slots(self) -> None:
         """Give each free slot to the most urgent waiter, decided once, here (urgency
@@ -94,14 +103,15 @@ class EngineQueue:
         if granted:
             self._changed.notify_all()
 
-    def _most_urgent(self) -> tuple[int, float, int]:
-        due = time.monotonic() + DUE_TURNS * self._turn_s
+    def _most_urgent(self) -> tuple[int, float, float, int]:
+        # Were a first chunk let in now, this is when it would be done.
+        after_a_first_chunk = time.monotonic() + self.first_turn_s
 
-        def urgency(entry: tuple[int, float, int]) -> tuple[int, float, int]:
-            kind, deadline, order = entry
+        def urgency(entry: tuple[int, float, float, int]) -> tuple[int, float, int]:
+            kind, deadline, need_s, order = entry
             if kind == FIRST_CHUNK:
                 return 1, deadline, order
-            if kind == LIVE_CHUNK and deadline <= due:
+            if kind == LIVE_CHUNK and deadline - need_s <= after_a_first_chunk:
                 return 0, deadline, order
             return 2, deadline, order  # live and job chunks: by deadline alone
 
@@ -122,6 +132,7 @@ class StreamTurns:
         self._arrived = time.monotonic()
         self._first_at: float | None = None
         self._audio = 0.0
+        self._last_turn_s = 0.0
 
     def made(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
         iterator = iter(chunks)
@@ -132,8 +143,9 @@ class StreamTurns:
                     chunk = next(iterator, None)
                 if chunk is None:
                     return
-                self._queue.learn_turn(time.monotonic() - started)
+                self._last_turn_s = time.monotonic() - started
                 if self._first_at is None:
+                    self._queue.learn_first_turn(self._last_turn_s)
                     self._first_at = time.monotonic()
                 self._audio += chunk.duration
                 yield chunk
@@ -142,12 +154,13 @@ class StreamTurns:
             if close is not None:
                 close()
 
-    def _urgency(self) -> tuple[int, float]:
+    def _urgency(self) -> tuple[int, float, float]:
         if not self._live:
-            return JOB_CHUNK, time.monotonic() + self._queue.job_slack_s
+            return JOB_CHUNK, time.monotonic() + self._queue.job_slack_s, 0.0
         if self._first_at is None:
-            return FIRST_CHUNK, self._arrived
-        return LIVE_CHUNK, self._first_at + self._audio
+            return FIRST_CHUNK, self._arrived, 0.0
+        need_s = NEXT_TURN_GROWTH * self._last_turn_s
+        return LIVE_CHUNK, self._first_at + self._audio, need_s
 
 
 class Schedulers:
