@@ -238,11 +238,21 @@ def _live_stream(client: httpx.Client, body: dict) -> dict[str, float]:
     return {"first_s": first - start, "behind_s": behind, "audio_s": received / 48_000}
 
 
+def _engine_speed(server: Server) -> float:
+    """The server's measured capacity (s of audio per second), from its /metrics."""
+    metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    for line in metrics.splitlines():
+        if line.startswith("voiceclone_engine_audio_per_second "):
+            return float(line.split()[1])
+    return float("nan")
+
+
 def bench_live_streams(server: Server, headers: dict, voice_id: str, counts: list[int]) -> list:
     """``n`` listeners at once, for each ``n``: first byte, falling behind, refusals, RSS."""
     body = {"text": LIVE_TEXT, "voice": voice_id, "format": "pcm"}
     rows = []
     for count in counts:
+        capacity = _engine_speed(server)
         results: list[dict[str, float]] = []
         samples: list[int] = []
         stop = threading.Event()
@@ -285,6 +295,7 @@ def bench_live_streams(server: Server, headers: dict, voice_id: str, counts: lis
                 f"{count} concurrent live streams: first byte",
                 f"{p50:.2f} s",
                 f"{p95:.2f} s",
+                f"capacity {capacity:.1f} s of audio per s at the start; "
                 f"{len(played)} played, {len(refused)} refused{refusal}; worst behind "
                 f"real time {worst:.2f} s; RSS peak {max(samples) / 2**20:.0f} MiB, "
                 f"after {after / 2**20:.0f} MiB",

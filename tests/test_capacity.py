@@ -18,7 +18,12 @@ from fakes import FAKE_STOCK_VOICE, FakeEngine
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import VoiceProfile
 from voiceclone.metrics import ENGINE_SPEED
-from voiceclone.services.capacity import CALIBRATION_TEXT, LiveCapacity, ServerBusy
+from voiceclone.services.capacity import (
+    CALIBRATION_ROUNDS,
+    CALIBRATION_TEXT,
+    LiveCapacity,
+    ServerBusy,
+)
 from voiceclone.services.keys import create_api_key
 from voiceclone.settings import Settings
 
@@ -68,10 +73,25 @@ def test_start_up_measures_as_many_sentences_at_once_as_the_engine_has_slots(slo
     capacity = _capacity(engine_slots=slots)
     capacity.calibrate(engine)
     chunks_per_sentence = len(engine.pieces(CALIBRATION_TEXT))
-    assert engine.synthesize_calls == slots
+    assert engine.synthesize_calls == slots * CALIBRATION_ROUNDS
     assert capacity.rate is not None
     assert 0.6 * slots * 10 < capacity.rate <= slots * 10 * 1.01
-    assert engine.chunks_made == slots * chunks_per_sentence
+    assert engine.chunks_made == slots * chunks_per_sentence * CALIBRATION_ROUNDS
+
+
+def test_start_up_keeps_its_fastest_round() -> None:
+    engine = FakeEngine(chunk_seconds=1.0, chunk_delay=0.1)
+    delays = iter([0.3, 0.1])  # the first round is slowed down, the second is not
+    speak = engine.synthesize
+
+    def hiccup_then_steady(*args, **kwargs):
+        engine.chunk_delay = next(delays, 0.1)
+        return speak(*args, **kwargs)
+
+    engine.synthesize = hiccup_then_steady  # type: ignore[method-assign]
+    capacity = _capacity(engine_slots=1)
+    capacity.calibrate(engine)
+    assert capacity.rate is not None and capacity.rate > 6  # ~10 s/s, not ~3.3
 
 
 def test_a_lone_stream_does_not_lower_the_capacity_of_an_engine_with_spare_slots() -> None:
