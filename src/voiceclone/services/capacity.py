@@ -110,7 +110,8 @@ class LiveCapacity:
             with self._lock:
                 self._rate = max(rates)
             ENGINE_SPEED.set(self._rate)
-            log.info("engine makes %.1f s of audio per second: %s", self._rate, self)
+            rounds = ", ".join(f"{rate:.1f}" for rate in rates)
+            log.info("engine makes %.1f s of audio per second (%s): %s", self._rate, rounds, self)
 
     def admit(self) -> Callable[[], None]:
         """Admit one more live stream, or raise :class:`ServerBusy`; returns its release
