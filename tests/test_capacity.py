@@ -116,7 +116,7 @@ def test_admission_can_be_turned_off() -> None:
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    with running_api(tmp_path, live_admission=True, live_capacity=3.2) as running:  # two fit
+    with running_api(tmp_path, live_admission=True, live_capacity=3.5) as running:  # two fit
         yield running
 
 
@@ -184,7 +184,7 @@ def test_streams_arriving_together_beyond_capacity_are_refused_before_any_work(
     tmp_path: Path,
 ) -> None:
     engine = SlowLookupEngine(chunk_delay=0.3)
-    overrides = {"live_admission": True, "live_capacity": 3.2}  # two streams fit
+    overrides = {"live_admission": True, "live_capacity": 3.5}  # two streams fit
     with live_server(tmp_path, engine, **overrides) as (base, app):
         with app.state.session_factory() as session:
             headers = {"Authorization": f"Bearer {create_api_key(session, 'alice')}"}

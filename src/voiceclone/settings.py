@@ -248,12 +248,12 @@ class Settings(BaseSettings):
         ),
     )
     live_headroom: float = Field(
-        0.5,
+        0.6,
         ge=0,
         le=4,
         description=(
-            "Share of capacity kept spare, e.g. 0.5 for 50 %: a new stream's first chunks are "
-            "short and cost more per second of audio than the sentences after them."
+            "Share of capacity kept spare, e.g. 0.6 for 60 %: streams that start together "
+            "all need their first chunks at once, before any has much audio in hand."
         ),
     )
     busy_retry_after_s: int = Field(2, ge=1, description="Retry-After of a server_busy refusal.")

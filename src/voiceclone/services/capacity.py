@@ -82,8 +82,8 @@ class LiveCapacity:
 
     def calibrate(self, engine: Engine) -> None:
         """Measure the engine (unless the capacity is set): one sentence per engine slot,
-        all at once, as the engine will be used, timed together; the fastest of
-        CALIBRATION_ROUNDS rounds."""
+        all at once, as the engine will be used, each chunk timed as :meth:`observed`
+        times it; the fastest of CALIBRATION_ROUNDS rounds."""
         if self._fixed or not self._enabled:
             return
         try:
@@ -92,17 +92,17 @@ class LiveCapacity:
                 return
             voice = engine.stock_voice(voices[0])
 
-            def speak(_: int) -> float:
-                return sum(chunk.duration for chunk in engine.synthesize(CALIBRATION_TEXT, voice))
+            def speak(_: int) -> list[tuple[float, float, int]]:
+                timed = self._timed(engine.synthesize(CALIBRATION_TEXT, voice))
+                return [(chunk.duration, elapsed, sharing) for chunk, elapsed, sharing in timed]
 
             rates = []
             with ThreadPoolExecutor(self._slots) as pool:
                 for _ in range(CALIBRATION_ROUNDS):
-                    started = time.perf_counter()
-                    audio = sum(pool.map(speak, range(self._slots)))
-                    elapsed = time.perf_counter() - started
-                    if audio > 0 and elapsed > 0:
-                        rates.append(audio / elapsed)
+                    made = [turn for turns in pool.map(speak, range(self._slots)) for turn in turns]
+                    rate = self._rate_of(made)
+                    if rate is not None:
+                        rates.append(rate)
         except Exception:  # measured later, from the speech it makes
             log.warning("could not measure the engine's speed at start", exc_info=True)
             return
@@ -143,6 +143,13 @@ class LiveCapacity:
     def observed(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
         """The chunks unchanged, each one's speed folded into the estimate (scaled by how
         many syntheses shared the engine while it was made)."""
+        for chunk, elapsed, sharing in self._timed(chunks):
+            self._observe(chunk.duration, elapsed, sharing)
+            yield chunk
+
+    def _timed(self, chunks: Iterable[AudioChunk]) -> Iterator[tuple[AudioChunk, float, int]]:
+        """Each chunk, the seconds it took to make, and how many syntheses were being made
+        meanwhile (this one included)."""
         iterator = iter(chunks)
         try:
             while True:
@@ -158,17 +165,25 @@ class LiveCapacity:
                     with self._lock:
                         sharing = max(sharing, self._synthesizing)
                         self._synthesizing -= 1
-                self._observe(chunk.duration, time.perf_counter() - started, sharing)
-                yield chunk
+                yield chunk, time.perf_counter() - started, sharing
         finally:
             close = getattr(iterator, "close", None)
             if close is not None:
                 close()
 
-    def _observe(self, audio: float, elapsed: float, sharing: int) -> None:
+    def _counts(self, audio: float, elapsed: float, sharing: int) -> bool:
         # With fewer syntheses than slots, the engine ran below its capacity: a chunk
         # made then says how fast one stream goes, not how much the engine can make.
-        if self._fixed or audio < MIN_OBSERVED_AUDIO_S or elapsed <= 0 or sharing < self._slots:
+        return audio >= MIN_OBSERVED_AUDIO_S and elapsed > 0 and sharing >= self._slots
+
+    def _rate_of(self, made: Iterable[tuple[float, float, int]]) -> float | None:
+        """Seconds of audio per second over the chunks that filled the engine."""
+        counted = [(a, e, n) for a, e, n in made if self._counts(a, e, n)]
+        elapsed = sum(e for _, e, _ in counted)
+        return sum(n * a for a, _, n in counted) / elapsed if counted else None
+
+    def _observe(self, audio: float, elapsed: float, sharing: int) -> None:
+        if self._fixed or not self._counts(audio, elapsed, sharing):
             return
         rate = sharing * audio / elapsed
         with self._lock:
