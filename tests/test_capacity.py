@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from api_support import Api, assert_error, create_voice, live_server, running_api
 from fakes import FAKE_STOCK_VOICE, FakeEngine
+from prometheus_client import REGISTRY
 
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import VoiceProfile
@@ -132,7 +133,12 @@ def _speak(api: Api):
     return api.client.post("/v1/speech", headers=api.alice, json=body)
 
 
+def _refused_so_far() -> float:
+    return REGISTRY.get_sample_value("voiceclone_live_streams_refused_total") or 0.0
+
+
 def test_a_full_server_refuses_live_streams_but_queues_jobs(api: Api) -> None:
+    refused_before = _refused_so_far()
     sockets = [_open_socket(api) for _ in range(2)]
     assert [ready["type"] for _, _, ready in sockets] == ["ready", "ready"]
 
@@ -153,6 +159,7 @@ def test_a_full_server_refuses_live_streams_but_queues_jobs(api: Api) -> None:
         "/v1/jobs", headers=api.alice, json={"text": "Queued anyway.", "voice": FAKE_STOCK_VOICE}
     )
     assert job.status_code == 202
+    assert _refused_so_far() - refused_before == 6  # speech, 3 frugal, preview, WebSocket
 
     first, _, _ = sockets.pop()
     first.__exit__(None, None, None)

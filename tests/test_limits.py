@@ -13,6 +13,7 @@ import httpx
 import pytest
 from api_support import Api, assert_error, bearer, create_voice, live_server, running_api
 from fakes import FAKE_STOCK_VOICE, FakeEngine
+from prometheus_client.parser import text_string_to_metric_families
 from service_support import free_port
 from sqlalchemy import select
 
@@ -51,6 +52,32 @@ def test_requests_per_minute(api: Api) -> None:
     assert api.client.get("/v1/voices", headers=api.alice).status_code == 200  # others go on
     (hit,) = _limit_hits(api)
     assert (hit.owner, hit.target) == ("carol", "requests per minute")
+
+
+def _limit_hit_count(api: Api, limit: str) -> float:
+    metrics = text_string_to_metric_families(api.client.get("/metrics").text)
+    return sum(
+        sample.value
+        for family in metrics
+        for sample in family.samples
+        if sample.name == "voiceclone_limit_hits_total" and sample.labels["limit"] == limit
+    )
+
+
+def test_refusals_past_a_limit_are_all_counted_but_audited_once_a_minute(api: Api) -> None:
+    carol = api.key("carol", requests_per_minute=2)
+    dave = api.key("dave", requests_per_minute=1)
+    before = _limit_hit_count(api, "requests per minute")
+    for _ in range(2):
+        assert api.client.get("/v1/voices", headers=carol).status_code == 200
+
+    for _ in range(5):
+        _assert_limited(api.client.get("/v1/voices", headers=carol), "requests per minute")
+    assert api.client.get("/v1/voices", headers=dave).status_code == 200
+    _assert_limited(api.client.get("/v1/voices", headers=dave), "requests per minute")
+
+    assert _limit_hit_count(api, "requests per minute") - before == 6
+    assert sorted(hit.owner for hit in _limit_hits(api)) == ["carol", "dave"]
 
 
 def test_characters_per_day(api: Api) -> None:

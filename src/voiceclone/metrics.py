@@ -39,6 +39,10 @@ ENGINE_BUSY = Counter(
     "voiceclone_engine_busy_seconds", "Seconds the engine spent making speech.", ["route"]
 )
 LIVE_STREAMS = Gauge("voiceclone_live_streams", "Live streams open now.")
+LIVE_STREAMS_REFUSED = Counter(
+    "voiceclone_live_streams_refused",
+    "Live streams refused (429 server_busy) because the engine was at capacity.",
+)
 ENGINE_SPEED = Gauge(
     "voiceclone_engine_audio_per_second",
     "Seconds of audio the engine makes per second, as measured (live-stream capacity).",
@@ -47,6 +51,7 @@ VOICES_CREATED = Counter("voiceclone_voices_created", "Voices cloned.")
 UPLOADS_REFUSED = Counter(
     "voiceclone_uploads_refused", "Voice uploads refused, by reason.", ["reason"]
 )
+LIMIT_HITS = Counter("voiceclone_limit_hits", "Requests refused by a key's limit.", ["limit"])
 
 
 def measured(chunks: Iterable[AudioChunk], route: str) -> Iterator[AudioChunk]:

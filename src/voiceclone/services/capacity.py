@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import Engine
 from voiceclone.errors import TooManyRequests
-from voiceclone.metrics import ENGINE_SPEED
+from voiceclone.metrics import ENGINE_SPEED, LIVE_STREAMS_REFUSED
 from voiceclone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ class LiveCapacity:
     def _refuse_if_full(self) -> None:
         fit = self.streams_that_fit()
         if self._enabled and fit is not None and self._admitted + 1 > max(fit, 1):
+            LIVE_STREAMS_REFUSED.inc()
             raise ServerBusy(
                 f"The server is at capacity ({self._admitted} live streams); try again "
                 "shortly, or queue a job (POST /v1/jobs), which is never refused for load.",

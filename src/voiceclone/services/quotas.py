@@ -3,7 +3,9 @@
 Rates are counted by the ``limits`` library (sliding-window counters): in Redis when the
 scale-out Redis is configured, so every API replica sees the same counts, else in this
 process. Going over a limit raises :class:`LimitExceeded` (429 with ``Retry-After``) and
-writes an audit row.
+is counted in ``voiceclone_limit_hits_total``; the audit log records it once per key and
+limit a minute, so a client hammering past its limit costs no database write per refusal
+and cannot flood the log.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.db.models import Voice
 from voiceclone.errors import TooManyRequests
-from voiceclone.metrics import LIVE_STREAMS
+from voiceclone.metrics import LIMIT_HITS, LIVE_STREAMS
 from voiceclone.services import audit
 from voiceclone.services.capacity import LiveCapacity
 from voiceclone.services.keys import Caller, KeyLimits
@@ -36,6 +38,7 @@ UNLIMITED = 10**12
 STREAM_COUNTER_TTL_S = 6 * 3600  # a crashed process's streams are forgotten after this
 VOICES_RETRY_AFTER_S = 3600
 KEY_PREFIX = "voiceclone"
+AUDITED_HITS = RateLimitItemPerMinute(1)  # audit rows per key and limit
 
 
 def _nothing() -> None:
@@ -205,11 +208,16 @@ class Quotas:
         return f"{KEY_PREFIX}/streams/{caller.key_id}"
 
     def _refuse(self, caller: Caller, limit: str, message: str, retry_after: int) -> None:
+        LIMIT_HITS.labels(limit).inc()
         try:
-            with self._session_factory() as session:
-                audit.record_now(
-                    session, "limit.hit", caller.owner, caller.key_id, limit, {"limit": limit}
-                )
+            if self._first_hit_this_minute(caller, limit):
+                with self._session_factory() as session:
+                    audit.record_now(
+                        session, "limit.hit", caller.owner, caller.key_id, limit, {"limit": limit}
+                    )
         except Exception:  # the refusal matters more than its audit row
             log.exception("could not record a limit hit")
         raise LimitExceeded(message, retry_after=retry_after)
+
+    def _first_hit_this_minute(self, caller: Caller, limit: str) -> bool:
+        return self._limiter.hit(AUDITED_HITS, KEY_PREFIX, "audit", caller.key_id, limit)
