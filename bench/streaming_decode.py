@@ -26,6 +26,14 @@ another graph, with the utterance's own statistics (rounding only). "Audio start
 predictor plus the whole decode for it, and the predictor, the harmonic source and the
 first window (``FIRST_WINDOW`` frames and the right context) for the fixed statistics.
 
+A third table prices the nearest thing to streaming that keeps each part normalised by
+itself: a first chunk decoded in two parts, cut once at a word boundary at least
+``SPLIT_AFTER_S`` in (the one with the lowest predicted energy among the next few), each
+part with ``C`` frames of context beyond the cut and a 10 ms crossfade. Audio would start
+when the first part is decoded; the scores are against the whole chunk decoded at once
+(the engine's trimmed speech frames), and "step" is how far the level jumps at the cut
+against the one-shot audio (the 100 ms before and after).
+
     python bench/streaming_decode.py [--no-asr]
 """
 
@@ -48,7 +56,13 @@ from timing import median_seconds
 from voiceclone.audio.reference import frame_levels_db
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import cosine
-from voiceclone.engines.kokoro.engine import CALIBRATION_TEXT, KokoroEngine
+from voiceclone.engines.kokoro.engine import (
+    ALIGNMENT_LEAD_FRAMES,
+    CALIBRATION_TEXT,
+    SECONDS_PER_FRAME,
+    KokoroEngine,
+    _word_spans,
+)
 from voiceclone.engines.kokoro.optimize import F0_CURVE, decoder_feeds, session_options
 from voiceclone.text.compare import error_rate
 
@@ -71,6 +85,18 @@ FIXED_SENTENCES = {
 }
 FIXED_VOICES = ("af_heart", "am_michael")
 FIXED_WINDOW, FIXED_CONTEXT, FIRST_WINDOW = 40, 8, 8
+# One cut in a first chunk: these first chunks (the bench's own first chunks and a longer
+# clause), cut at a word boundary this far in at least, with these contexts.
+SPLIT_TEXTS = {
+    "en news": ("en-us", "Welcome to the evening news."),
+    "ko news": ("ko", "안녕하세요, 저녁 뉴스입니다."),
+    "en clause": ("en-us", "The morning light came slowly over the hills,"),
+}
+SPLIT_AFTER_S = 0.4
+SPLIT_LOOKAHEAD_FRAMES = 16  # boundaries this far past the first candidate compete
+SPLIT_MIN_REST_FRAMES = 8
+SPLIT_CONTEXTS = (6, 32)
+SPLIT_FADE = 240  # 10 ms
 PESQ_RATE = WHISPER_RATE = 16000
 LEVEL_FRAME = 2400  # 100 ms
 TIMING_RUNS = 5
@@ -433,6 +459,103 @@ def fixed_statistics_table(decoders: Decoders, listener: Listener) -> Table:
     return table
 
 
+class FirstChunk:
+    """A first chunk's predicted frames, the engine's speech range and its cut."""
+
+    def __init__(self, engine: KokoroEngine, text: str, language: str) -> None:
+        self.text = text
+        tokens, word_of_token = engine._tokens_by_word(engine._phonemizer.phonemize(text, language))
+        self.style = engine._style_row(engine.stock_style(VOICE), len(tokens)).astype(np.float32)
+        self.predictor_inputs = engine._predictor_inputs(tokens, self.style, 1.0)
+        *self.curves, durations = engine._predictor.run(None, self.predictor_inputs)
+        self.start, self.stop = engine._speech_range(tokens, durations)
+        words = _word_spans(word_of_token, durations)
+        boundaries = [
+            round(begin / SECONDS_PER_FRAME) + ALIGNMENT_LEAD_FRAMES for begin, _ in words[1:]
+        ]
+        earliest = self.start + SPLIT_AFTER_S / SECONDS_PER_FRAME
+        candidates = [
+            k for k in boundaries if k >= earliest and self.stop - k >= SPLIT_MIN_REST_FRAMES
+        ]
+        energy = self.curves[2].reshape(-1)[::2]
+        near = [k for k in candidates if k <= candidates[0] + SPLIT_LOOKAHEAD_FRAMES]
+        self.cut = min(near, key=lambda k: float(energy[k - 1 : k + 2].mean()))
+
+    def inputs(self, lo: int, hi: int) -> Feeds:
+        return {**decoder_feeds(self.curves, lo, hi), "style": self.style}
+
+    def first_part(self, context: int) -> tuple[int, int]:
+        return self.start, min(self.stop, self.cut + context)
+
+    def second_part(self, context: int) -> tuple[int, int]:
+        return max(self.start, self.cut - context), self.stop
+
+
+def joined_at_cut(first: np.ndarray, second: np.ndarray, cut: int, second_from: int) -> np.ndarray:
+    """``first`` up to sample ``cut``, ``second`` (which starts at sample ``second_from``
+    of the chunk) after it, crossfaded over SPLIT_FADE samples either side."""
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, 2 * SPLIT_FADE, dtype=np.float32))
+    head = first[: cut + SPLIT_FADE]
+    tail = second[cut - second_from - SPLIT_FADE :]
+    fade = head[-2 * SPLIT_FADE :] * (1 - ramp) + tail[: 2 * SPLIT_FADE] * ramp
+    return np.concatenate([head[: -2 * SPLIT_FADE], fade, tail[2 * SPLIT_FADE :]])
+
+
+def level_db(audio: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(audio**2)) + 1e-9))
+
+
+def split_once_table(decoders: Decoders, listener: Listener) -> Table:
+    run, engine = decoders.run, decoders.engine
+    table = Table(
+        title=f"A first chunk cut once at a word boundary ≥ {SPLIT_AFTER_S} s in, each part "
+        "normalised by itself: scored against the chunk decoded whole"
+    )
+    columns = ["text", "C", "cut at", "first part level", "step", "PESQ", "level Δ", "speaker"]
+    # "whole" rows: the chunk against itself, so WER/CER there is whisper's own error.
+    if listener.whisper is not None:
+        columns.append("WER/CER")
+    for column in [*columns, "audio starts"]:
+        table.add_column(column, justify="right")
+    for key, (language, text) in SPLIT_TEXTS.items():
+        chunk = FirstChunk(engine, text, language)
+        whole = run(decoders.plain, chunk.inputs(chunk.start, chunk.stop))
+        predictor_ms = median_ms(
+            lambda chunk=chunk: engine._predictor.run(None, chunk.predictor_inputs)
+        )
+        whole_ms = median_ms(
+            lambda chunk=chunk, whole=whole: run(
+                decoders.plain, chunk.inputs(chunk.start, chunk.stop)
+            )
+        )
+        cut = (chunk.cut - chunk.start) * SAMPLES_PER_FRAME
+        length = f"{(chunk.stop - chunk.start) * SECONDS_PER_FRAME:.2f} s"
+        yardstick = listener.scores(whole, whole, text, language)
+        table.add_row(
+            key, "whole", length, "", "", *yardstick, f"{predictor_ms + whole_ms:.0f} ms", ""
+        )
+        near = LEVEL_FRAME
+        for context in SPLIT_CONTEXTS:
+            first_range, second_range = chunk.first_part(context), chunk.second_part(context)
+            first = run(decoders.plain, chunk.inputs(*first_range))
+            second = run(decoders.plain, chunk.inputs(*second_range))
+            second_from = (second_range[0] - chunk.start) * SAMPLES_PER_FRAME
+            joined = joined_at_cut(first, second, cut, second_from)[: len(whole)]
+            before = level_db(joined[cut - near : cut]) - level_db(whole[cut - near : cut])
+            after = level_db(joined[cut : cut + near]) - level_db(whole[cut : cut + near])
+            first_ms = median_ms(lambda r=first_range, c=chunk: run(decoders.plain, c.inputs(*r)))
+            table.add_row(
+                key,
+                str(context),
+                f"{(chunk.cut - chunk.start) * SECONDS_PER_FRAME:.2f} of {length}",
+                f"{level_db(joined[:cut]) - level_db(whole[:cut]):+.1f} dB",
+                f"{after - before:+.1f} dB",
+                *listener.scores(joined, whole, text, language),
+                f"{predictor_ms + first_ms:.0f} ms",
+            )
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all)")
@@ -442,7 +565,9 @@ def main() -> None:
     decoders = Decoders(engine, args.threads or 0)
     console = Console()
     console.print(windows_table(decoders))
-    console.print(fixed_statistics_table(decoders, Listener(engine, not args.no_asr)))
+    listener = Listener(engine, not args.no_asr)
+    console.print(fixed_statistics_table(decoders, listener))
+    console.print(split_once_table(decoders, listener))
 
 
 if __name__ == "__main__":
