@@ -13,6 +13,7 @@ import httpx
 import uvicorn
 from fakes import FakeEngine, wait_until, write_speech_wav
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from service_support import free_port
 
 from voiceclone.api import create_app
@@ -91,6 +92,24 @@ def create_voice(
             data={"consent": "true", "name": name, **fields},
             files={"files": ("me.wav", wav, "audio/wav")},
         )
+
+
+def metric_samples(text: str) -> dict[str, list]:
+    """Prometheus text as {sample name: samples}."""
+    found: dict[str, list] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append(sample)
+    return found
+
+
+def metric_value(samples: dict[str, list], name: str, **labels: str) -> float:
+    """The sum of ``name``'s samples that carry ``labels``."""
+    return sum(
+        s.value
+        for s in samples.get(name, [])
+        if all(s.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> str:

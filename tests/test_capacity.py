@@ -12,9 +12,16 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from api_support import Api, assert_error, create_voice, live_server, running_api
+from api_support import (
+    Api,
+    assert_error,
+    create_voice,
+    live_server,
+    metric_samples,
+    metric_value,
+    running_api,
+)
 from fakes import FAKE_STOCK_VOICE, FakeEngine
-from prometheus_client import REGISTRY
 
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import VoiceProfile
@@ -133,12 +140,13 @@ def _speak(api: Api):
     return api.client.post("/v1/speech", headers=api.alice, json=body)
 
 
-def _refused_so_far() -> float:
-    return REGISTRY.get_sample_value("voiceclone_live_streams_refused_total") or 0.0
+def _refused_so_far(api: Api) -> float:
+    samples = metric_samples(api.client.get("/metrics").text)
+    return metric_value(samples, "voiceclone_live_streams_refused_total")
 
 
 def test_a_full_server_refuses_live_streams_but_queues_jobs(api: Api) -> None:
-    refused_before = _refused_so_far()
+    refused_before = _refused_so_far(api)
     sockets = [_open_socket(api) for _ in range(2)]
     assert [ready["type"] for _, _, ready in sockets] == ["ready", "ready"]
 
@@ -159,7 +167,7 @@ def test_a_full_server_refuses_live_streams_but_queues_jobs(api: Api) -> None:
         "/v1/jobs", headers=api.alice, json={"text": "Queued anyway.", "voice": FAKE_STOCK_VOICE}
     )
     assert job.status_code == 202
-    assert _refused_so_far() - refused_before == 6  # speech, 3 frugal, preview, WebSocket
+    assert _refused_so_far(api) - refused_before == 6  # speech, 3 frugal, preview, WebSocket
 
     first, _, _ = sockets.pop()
     first.__exit__(None, None, None)

@@ -11,9 +11,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import Api, assert_error, bearer, create_voice, live_server, running_api
+from api_support import (
+    Api,
+    assert_error,
+    bearer,
+    create_voice,
+    live_server,
+    metric_samples,
+    metric_value,
+    running_api,
+)
 from fakes import FAKE_STOCK_VOICE, FakeEngine
-from prometheus_client.parser import text_string_to_metric_families
 from service_support import free_port
 from sqlalchemy import select
 
@@ -55,13 +63,8 @@ def test_requests_per_minute(api: Api) -> None:
 
 
 def _limit_hit_count(api: Api, limit: str) -> float:
-    metrics = text_string_to_metric_families(api.client.get("/metrics").text)
-    return sum(
-        sample.value
-        for family in metrics
-        for sample in family.samples
-        if sample.name == "voiceclone_limit_hits_total" and sample.labels["limit"] == limit
-    )
+    samples = metric_samples(api.client.get("/metrics").text)
+    return metric_value(samples, "voiceclone_limit_hits_total", limit=limit)
 
 
 def test_refusals_past_a_limit_are_all_counted_but_audited_once_a_minute(api: Api) -> None:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import Api, assert_error, create_voice, running_api
+from api_support import Api, assert_error, create_voice, metric_samples, metric_value, running_api
 from fakes import FAKE_STOCK_VOICE, FakeEngine
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 from service_support import Server
 
 from voiceclone.api import create_app
@@ -27,24 +26,8 @@ def api(tmp_path: Path) -> Iterator[Api]:
         yield running
 
 
-def _samples(text: str) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found.setdefault(sample.name, []).append(sample)
-    return found
-
-
-def _value(samples: dict[str, list], name: str, **labels: str) -> float:
-    return sum(
-        s.value
-        for s in samples.get(name, [])
-        if all(s.labels.get(k) == v for k, v in labels.items())
-    )
-
-
 def test_metrics_cover_requests_speech_streams_jobs_and_voices(api: Api) -> None:
-    before = _samples(api.client.get("/metrics").text)
+    before = metric_samples(api.client.get("/metrics").text)
     create_voice(api, "counted")
     create_voice(api, "refused", consent="false")
     api.client.post(
@@ -59,8 +42,11 @@ def test_metrics_cover_requests_speech_streams_jobs_and_voices(api: Api) -> None
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    after = _samples(response.text)
-    grew = lambda name, **labels: _value(after, name, **labels) - _value(before, name, **labels)  # noqa: E731
+    after = metric_samples(response.text)
+
+    def grew(name: str, **labels: str) -> float:
+        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
+
     assert grew("http_request_duration_seconds_count", route="/v1/speech", status="200") == 1
     assert grew("voiceclone_time_to_first_audio_seconds_count", route="speech") == 1
     assert grew("voiceclone_time_to_first_audio_seconds_count", route="job") == 1
@@ -69,8 +55,8 @@ def test_metrics_cover_requests_speech_streams_jobs_and_voices(api: Api) -> None
     assert grew("voiceclone_engine_busy_seconds_total", route="job") >= 0
     assert grew("voiceclone_voices_created_total") == 1
     assert grew("voiceclone_uploads_refused_total", reason="consent_required") == 1
-    assert _value(after, "voiceclone_live_streams") == 0  # the stream has ended
-    assert _value(after, "voiceclone_jobs", status="succeeded") == 1
+    assert metric_value(after, "voiceclone_live_streams") == 0  # the stream has ended
+    assert metric_value(after, "voiceclone_jobs", status="succeeded") == 1
     assert "voiceclone_queue_depth" in after
 
 
