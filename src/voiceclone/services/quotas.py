@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.storage import Storage, storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -80,6 +80,8 @@ class Quotas:
         self._capacity = capacity
         self._storage: Storage = storage_from_string(storage_url(settings))
         self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+        # A fixed window: exactly the first hit of each clock minute is audited.
+        self._audit_limiter = FixedWindowRateLimiter(self._storage)
 
     @property
     def shared(self) -> bool:
@@ -220,4 +222,4 @@ class Quotas:
         raise LimitExceeded(message, retry_after=retry_after)
 
     def _first_hit_this_minute(self, caller: Caller, limit: str) -> bool:
-        return self._limiter.hit(AUDITED_HITS, KEY_PREFIX, "audit", caller.key_id, limit)
+        return self._audit_limiter.hit(AUDITED_HITS, KEY_PREFIX, "audit", caller.key_id, limit)
