@@ -463,7 +463,6 @@ class FirstChunk:
     """A first chunk's predicted frames, the engine's speech range and its cut."""
 
     def __init__(self, engine: KokoroEngine, text: str, language: str) -> None:
-        self.text = text
         tokens, word_of_token = engine._tokens_by_word(engine._phonemizer.phonemize(text, language))
         self.style = engine._style_row(engine.stock_style(VOICE), len(tokens)).astype(np.float32)
         self.predictor_inputs = engine._predictor_inputs(tokens, self.style, 1.0)
@@ -502,7 +501,7 @@ def joined_at_cut(first: np.ndarray, second: np.ndarray, cut: int, second_from: 
 
 
 def level_db(audio: np.ndarray) -> float:
-    return float(20 * np.log10(np.sqrt(np.mean(audio**2)) + 1e-9))
+    return float(frame_levels_db(audio, len(audio))[0])
 
 
 def split_once_table(decoders: Decoders, listener: Listener) -> Table:
@@ -524,25 +523,24 @@ def split_once_table(decoders: Decoders, listener: Listener) -> Table:
             lambda chunk=chunk: engine._predictor.run(None, chunk.predictor_inputs)
         )
         whole_ms = median_ms(
-            lambda chunk=chunk, whole=whole: run(
-                decoders.plain, chunk.inputs(chunk.start, chunk.stop)
-            )
+            lambda chunk=chunk: run(decoders.plain, chunk.inputs(chunk.start, chunk.stop))
         )
         cut = (chunk.cut - chunk.start) * SAMPLES_PER_FRAME
         length = f"{(chunk.stop - chunk.start) * SECONDS_PER_FRAME:.2f} s"
         yardstick = listener.scores(whole, whole, text, language)
-        table.add_row(
-            key, "whole", length, "", "", *yardstick, f"{predictor_ms + whole_ms:.0f} ms", ""
-        )
-        near = LEVEL_FRAME
+        table.add_row(key, "whole", length, "", "", *yardstick, f"{predictor_ms + whole_ms:.0f} ms")
         for context in SPLIT_CONTEXTS:
             first_range, second_range = chunk.first_part(context), chunk.second_part(context)
             first = run(decoders.plain, chunk.inputs(*first_range))
             second = run(decoders.plain, chunk.inputs(*second_range))
             second_from = (second_range[0] - chunk.start) * SAMPLES_PER_FRAME
             joined = joined_at_cut(first, second, cut, second_from)[: len(whole)]
-            before = level_db(joined[cut - near : cut]) - level_db(whole[cut - near : cut])
-            after = level_db(joined[cut : cut + near]) - level_db(whole[cut : cut + near])
+            before = level_db(joined[cut - LEVEL_FRAME : cut]) - level_db(
+                whole[cut - LEVEL_FRAME : cut]
+            )
+            after = level_db(joined[cut : cut + LEVEL_FRAME]) - level_db(
+                whole[cut : cut + LEVEL_FRAME]
+            )
             first_ms = median_ms(lambda r=first_range, c=chunk: run(decoders.plain, c.inputs(*r)))
             table.add_row(
                 key,
