@@ -6,9 +6,10 @@ Measures, over loopback only:
   (OpenAI route, mp3), p50/p95 over ``--requests`` sequential requests in a cloned voice;
 * metadata latency (``GET /v1/voices``) p50/p95, one at a time and at concurrency 32
   (httpx async client, ``--metadata-requests`` requests in all);
-* 4 and 16 concurrent live streams (``--streams``): first byte, how far each listener
-  would fall behind real-time playback from its first byte, how many were refused (429
-  ``server_busy``) and how fast, and the server's RSS during and after;
+* 4 and 16 concurrent live streams (``--streams``, one async client): first byte, how far
+  each listener would fall behind real-time playback from its first byte, how many were
+  refused (429 ``server_busy``) and how fast (as the client saw it, and as the server's
+  access log timed it), and the server's RSS during and after;
 * the server's RSS while a 50 MB file is uploaded (sampled every 5 ms).
 
 The server gets a fresh database and object store in a temp folder; model files come from
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -92,6 +94,18 @@ class Server:
                 pass
             time.sleep(0.2)
         raise SystemExit("server did not become ready")
+
+    def access_records(self) -> list[dict[str, Any]]:
+        """The ``httpRequest`` fields of every access record the server has logged."""
+        records = []
+        for line in (self.root / "server.log").read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and "httpRequest" in record:
+                records.append(record["httpRequest"])
+        return records
 
     @property
     def rss(self) -> int:
@@ -216,19 +230,19 @@ LIVE_TEXT = (
 PCM_BYTES_PER_SECOND = 24_000 * 2
 
 
-def _live_stream(client: httpx.Client, body: dict) -> dict[str, float]:
+async def _live_stream(client: httpx.AsyncClient, body: dict) -> dict[str, float]:
     """One pcm stream played from its first byte: when that came, and how far playback
     would have fallen behind (seconds; 0: never)."""
     start = time.perf_counter()
     first = None
     received = 0
     behind = 0.0
-    with client.stream("POST", "/v1/speech", json=body) as response:
+    async with client.stream("POST", "/v1/speech", json=body) as response:
         if response.status_code == 429:
-            response.read()
+            await response.aread()
             return {"refused_s": time.perf_counter() - start}
         response.raise_for_status()
-        for data in response.iter_raw():
+        async for data in response.aiter_raw():
             now = time.perf_counter()
             if first is None:
                 first = now
@@ -236,6 +250,16 @@ def _live_stream(client: httpx.Client, body: dict) -> dict[str, float]:
             received += len(data)
     assert first is not None, "no audio received"
     return {"first_s": first - start, "behind_s": behind, "audio_s": received / 48_000}
+
+
+async def _listeners(url: str, headers: dict, body: dict, count: int) -> list[dict[str, float]]:
+    """``count`` listeners set off together from one event loop (one client thread per
+    listener would time the bench's own GIL, not the server's answer)."""
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=300
+    ) as client:
+        return list(await asyncio.gather(*(_live_stream(client, body) for _ in range(count))))
 
 
 def _engine_speed(server: Server) -> float:
@@ -248,48 +272,38 @@ def _engine_speed(server: Server) -> float:
 
 
 def bench_live_streams(server: Server, headers: dict, voice_id: str, counts: list[int]) -> list:
-    """``n`` listeners at once, for each ``n``: first byte, falling behind, refusals, RSS."""
+    """``n`` listeners at once, for each ``n``: first byte, falling behind, refusals (as
+    the client saw them and as the server's access log timed them), RSS."""
     body = {"text": LIVE_TEXT, "voice": voice_id, "format": "pcm"}
     rows = []
     for count in counts:
         capacity = _engine_speed(server)
-        results: list[dict[str, float]] = []
         samples: list[int] = []
         stop = threading.Event()
         sampler = threading.Thread(target=_sample_rss, args=(lambda: server.rss, stop, samples))
         sampler.start()
-
-        # Clients are made first (each builds an SSL context, which takes the bench's GIL
-        # for a while) and set off together, so only the server's answer is timed.
-        clients = [
-            httpx.Client(base_url=server.url, headers=headers, timeout=300) for _ in range(count)
-        ]
-        ready = threading.Barrier(count)
-
-        def listen(
-            client: httpx.Client,
-            results: list[dict[str, float]] = results,
-            ready: threading.Barrier = ready,
-        ) -> None:
-            with client:
-                ready.wait()
-                results.append(_live_stream(client, body))
-
-        listeners = [threading.Thread(target=listen, args=(client,)) for client in clients]
-        for listener in listeners:
-            listener.start()
-        for listener in listeners:
-            listener.join()
+        logged = server.access_records()
+        results = asyncio.run(_listeners(server.url, headers, body, count))
         stop.set()
         sampler.join()
         time.sleep(1.0)
         after = server.rss
+        served = [
+            float(record["latency"].rstrip("s"))
+            for record in server.access_records()[len(logged) :]
+            if record["requestUrl"] == "/v1/speech" and record["status"] == 429
+        ]
         played = [r for r in results if "first_s" in r]
         refused = [r["refused_s"] for r in results if "refused_s" in r]
         firsts = [r["first_s"] for r in played] or [float("nan")]
         p50, p95 = _percentiles(firsts)
         worst = max((r["behind_s"] for r in played), default=float("nan"))
-        refusal = f", 429 in {max(refused) * 1000:.0f} ms at most" if refused else ""
+        refusal = (
+            f", 429 in {max(refused) * 1000:.0f} ms at most "
+            f"(server {max(served, default=float('nan')) * 1000:.0f} ms)"
+            if refused
+            else ""
+        )
         rows.append(
             (
                 f"{count} concurrent live streams: first byte",
