@@ -282,7 +282,7 @@ def bench_live_streams(server: Server, headers: dict, voice_id: str, counts: lis
         stop = threading.Event()
         sampler = threading.Thread(target=_sample_rss, args=(lambda: server.rss, stop, samples))
         sampler.start()
-        logged = server.access_records()
+        seen = len(server.access_records())
         results = asyncio.run(_listeners(server.url, headers, body, count))
         stop.set()
         sampler.join()
@@ -290,7 +290,7 @@ def bench_live_streams(server: Server, headers: dict, voice_id: str, counts: lis
         after = server.rss
         served = [
             float(record["latency"].rstrip("s"))
-            for record in server.access_records()[len(logged) :]
+            for record in server.access_records()[seen:]
             if record["requestUrl"] == "/v1/speech" and record["status"] == 429
         ]
         played = [r for r in results if "first_s" in r]
