@@ -228,6 +228,7 @@ LIVE_TEXT = (
     "A server that knows its capacity says no at once instead of slowing everyone."
 )
 PCM_BYTES_PER_SECOND = 24_000 * 2
+LIVE_ROUTE = "/v1/speech"
 
 
 async def _live_stream(client: httpx.AsyncClient, body: dict) -> dict[str, float]:
@@ -237,7 +238,7 @@ async def _live_stream(client: httpx.AsyncClient, body: dict) -> dict[str, float
     first = None
     received = 0
     behind = 0.0
-    async with client.stream("POST", "/v1/speech", json=body) as response:
+    async with client.stream("POST", LIVE_ROUTE, json=body) as response:
         if response.status_code == 429:
             await response.aread()
             return {"refused_s": time.perf_counter() - start}
@@ -291,7 +292,7 @@ def bench_live_streams(server: Server, headers: dict, voice_id: str, counts: lis
         served = [
             float(record["latency"].rstrip("s"))
             for record in server.access_records()[seen:]
-            if record["requestUrl"] == "/v1/speech" and record["status"] == 429
+            if record["requestUrl"] == LIVE_ROUTE and record["status"] == 429
         ]
         played = [r for r in results if "first_s" in r]
         refused = [r["refused_s"] for r in results if "refused_s" in r]
