@@ -257,6 +257,14 @@ class Settings(BaseSettings):
         ),
     )
     busy_retry_after_s: int = Field(2, ge=1, description="Retry-After of a server_busy refusal.")
+    ws_idle_seconds: float = Field(
+        20.0,
+        gt=0,
+        description=(
+            "A live WebSocket that sends no text for this long, while none of its audio is "
+            "being made, is closed with an error and gives its live place back."
+        ),
+    )
     engine_slots: int = Field(
         2,
         ge=1,

@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from voiceclone.audio.encode import output_format
 from voiceclone.errors import DatabaseUnavailable, InvalidText, VoiceCloneError
@@ -166,14 +166,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers)
 
 
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route of this path answers (the router names only the first
-    route's in its own ``Allow``)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
-            methods |= set(route.methods or ())
-    return sorted(methods)
+    """Every method some route of this path answers fully (the router names only the first
+    route's in its own ``Allow``). Each method is tried against the routes, included
+    routers too, as the router itself would match it."""
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 async def _client_disconnect(request: Request, exc: Exception) -> JSONResponse:

@@ -102,8 +102,13 @@ class _FormBuilder:
         self._sink: BinaryIO | None = None
         self._pending: list[tuple[BinaryIO, bytes]] = []
         self._sinks: list[BinaryIO] = []
+        self.ended = False
 
     # -- parser callbacks -------------------------------------------------------------
+    def on_end(self) -> None:
+        """The closing boundary arrived: the body is whole."""
+        self.ended = True
+
     def on_part_begin(self) -> None:
         self._disposition = self._content_type = None
         self._field_data = bytearray()
@@ -236,6 +241,7 @@ async def read_multipart(request: Request, *, max_file_bytes: int) -> MultipartF
             "on_header_value",
             "on_header_end",
             "on_headers_finished",
+            "on_end",
         )
     }
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
@@ -245,6 +251,11 @@ async def read_multipart(request: Request, *, max_file_bytes: int) -> MultipartF
             if builder.has_pending:
                 await anyio.to_thread.run_sync(builder.write_pending)
         parser.finalize()
+        if not builder.ended:
+            raise BadUpload(
+                "The upload ended before the form's closing boundary: it was cut off on the "
+                "way. Send it again."
+            )
         if builder.has_pending:
             await anyio.to_thread.run_sync(builder.write_pending)
     except FormParserError as exc:

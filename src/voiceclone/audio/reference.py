@@ -9,6 +9,7 @@ loudness.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -84,7 +85,8 @@ def prepare_reference(
         raise InvalidAudio(NO_SPEECH_MESSAGE)
     if found < settings.min_speech_seconds:
         raise InvalidAudio(
-            f"The recording holds only {found:.1f} seconds of speech; at least "
+            f"The recording holds only {math.floor(found * 10) / 10:.1f} seconds of speech; "
+            "at least "
             f"{settings.min_speech_seconds:g} seconds of speech are needed. "
             "Record a longer sample."
         )

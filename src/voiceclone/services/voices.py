@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,11 +176,20 @@ def _create_voice(
     return _info(voice)
 
 
+_UNPRINTABLE = frozenset({"Cc", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Control, surrogate, private-use and unassigned characters, and line separators."""
+
+
 def _checked_name(name: str) -> str:
     name = trimmed(name or "")
     limit = get_settings().max_voice_name_chars
     if not name:
         raise InvalidRequest("A voice needs a name.", code="invalid_name")
+    if any(unicodedata.category(char) in _UNPRINTABLE for char in name):
+        raise InvalidRequest(
+            "Voice names cannot hold control characters (such as NUL, escape or line breaks).",
+            code="invalid_name",
+        )
     if len(name) > limit:
         raise InvalidRequest(
             f"Voice names are at most {limit} characters; got {len(name)}.", code="invalid_name"

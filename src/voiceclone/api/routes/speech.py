@@ -29,6 +29,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,14 +66,17 @@ from voiceclone.services.streaming import (
     plan_speech,
     voice_settings,
 )
-from voiceclone.settings import get_settings
+from voiceclone.settings import Settings
 
 router = APIRouter(prefix="/v1/speech", tags=["speech"], responses=ERROR_RESPONSES)
 log = logging.getLogger(__name__)
 
 WS_POLICY_VIOLATION = 1008
 WS_INVALID_DATA = 1007
+WS_UNSUPPORTED_DATA = 1003
 WS_INTERNAL_ERROR = 1011
+BINARY_FRAME = "binary_frame"
+IDLE_TIMEOUT = "idle_timeout"
 
 
 @router.post(
@@ -150,9 +154,7 @@ async def speech_ws(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     except VoiceCloneError as error:
-        denied = isinstance(error, Unauthorized | Forbidden)
-        code = WS_POLICY_VIOLATION if denied else WS_INVALID_DATA
-        await _close_with_error(websocket, error.code, error.message, code)
+        await _close_with_error(websocket, error.code, error.message, _close_code(error))
         return
     try:
         await _serve(websocket, engine, voice, lambda chars: quotas.spend_chars(caller, chars))
@@ -227,8 +229,28 @@ def _voice_for(
         )
 
 
+def _close_code(error: VoiceCloneError) -> int:
+    if isinstance(error, Unauthorized | Forbidden) or error.code == IDLE_TIMEOUT:
+        return WS_POLICY_VIOLATION
+    return WS_UNSUPPORTED_DATA if error.code == BINARY_FRAME else WS_INVALID_DATA
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    """The next text frame; a binary frame is refused (this protocol sends text only)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        raise InvalidRequest(
+            "Send text frames (JSON messages or plain text), not binary frames.",
+            code=BINARY_FRAME,
+        )
+    return str(text)
+
+
 async def _receive_json(websocket: WebSocket) -> dict[str, Any]:
-    text = await websocket.receive_text()
+    text = await _receive_text(websocket)
     try:
         message = json.loads(text)
     except ValueError:
@@ -253,24 +275,26 @@ async def _run_session(
     """Receive text and control messages while utterances are synthesized in order;
     ``charge`` counts each piece of text against the key's characters per day."""
     utterances_in, utterances_out = anyio.create_memory_object_stream[_Utterance](100)
-    max_chars = get_settings().max_job_chars
+    settings = websocket.app.state.settings
+    max_chars = settings.max_job_chars
     failure: list[VoiceCloneError] = []
+    speaking = _SpeakingState()
 
     async def receive() -> None:
         current = _Utterance()
         await utterances_in.send(current)
         try:
             while True:
-                kind, text = _parse(await websocket.receive_text())
+                kind, text = _parse(await _receive_unless_idle(websocket, speaking, settings))
                 if kind == "text":
-                    await run_in_threadpool(charge, len(text))
-                    current.chars += len(text)
-                    if current.chars > max_chars:
+                    if current.chars + len(text) > max_chars:
                         raise InvalidText(
                             f"An utterance may hold at most {max_chars:,} characters; "
                             "send a flush between long passages.",
                             code="text_too_long",
                         )
+                    await run_in_threadpool(charge, len(text))
+                    current.chars += len(text)
                     current.feed.put(text)
                     continue
                 current.final = kind == "end"
@@ -291,7 +315,7 @@ async def _run_session(
 
     async def speak() -> None:
         async for utterance in utterances_out:
-            await _speak_utterance(websocket, engine, voice, utterance)
+            await _speak_utterance(websocket, engine, voice, utterance, speaking)
             if utterance.feed.aborted.is_set():
                 return
             await websocket.send_json({"type": "done"})
@@ -314,7 +338,7 @@ async def _run_session(
         known = failure or [e for e in errors if isinstance(e, VoiceCloneError)]
         if known:
             error = known[0]
-            await _close_with_error(websocket, error.code, error.message, WS_INVALID_DATA)
+            await _close_with_error(websocket, error.code, error.message, _close_code(error))
         else:
             log.error("speech websocket failed", exc_info=exc)
             await _close_with_error(
@@ -324,6 +348,42 @@ async def _run_session(
     if websocket.client_state == WebSocketState.CONNECTED:
         with contextlib.suppress(Exception):
             await websocket.close()
+
+
+class _SpeakingState:
+    """Whether audio of this socket is being made, sent or (by its words' timings) still
+    played by the client: the idle clock does not run out meanwhile."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.started = 0.0
+        self.plays_until = 0.0
+
+    def start(self) -> None:
+        if not self.active:
+            self.active, self.started = True, time.monotonic()
+
+    def heard_up_to(self, seconds: float) -> None:
+        self.plays_until = max(self.plays_until, self.started + seconds)
+
+    def busy(self) -> bool:
+        return self.active or time.monotonic() < self.plays_until
+
+
+async def _receive_unless_idle(
+    websocket: WebSocket, speaking: _SpeakingState, settings: Settings
+) -> str:
+    """The next text frame; a socket that sends nothing for ``ws_idle_seconds`` while none
+    of its audio is under way is refused, so an idle client cannot keep a live place."""
+    while True:
+        with anyio.move_on_after(settings.ws_idle_seconds):
+            return await _receive_text(websocket)
+        if not speaking.busy():
+            raise InvalidRequest(
+                f"No text arrived for {settings.ws_idle_seconds:g} seconds; the stream was "
+                "closed so its place goes to others. Open a new one when you have text.",
+                code=IDLE_TIMEOUT,
+            )
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
@@ -356,7 +416,11 @@ def _parse(message: str) -> tuple[str, str]:
 
 
 async def _speak_utterance(
-    websocket: WebSocket, engine: Engine, voice: VoiceSettings, utterance: _Utterance
+    websocket: WebSocket,
+    engine: Engine,
+    voice: VoiceSettings,
+    utterance: _Utterance,
+    speaking: _SpeakingState,
 ) -> None:
     """Synthesize one utterance in a worker thread, sending each piece as it is ready."""
     loop = asyncio.get_running_loop()
@@ -396,10 +460,12 @@ async def _speak_utterance(
     finished = False
     try:
         while (item := await pieces.get()) is not None:
+            speaking.start()
             if isinstance(item, BaseException):
                 raise item
             try:
                 if isinstance(item, dict):
+                    speaking.heard_up_to(item["end"])
                     await websocket.send_json(item)
                 else:
                     await websocket.send_bytes(item)
@@ -407,6 +473,7 @@ async def _speak_utterance(
                 raise _ClientGone from None
         finished = True
     finally:
+        speaking.active = False
         if not finished:  # cancelled, client gone or failed: stop the worker's synthesis
             feed.abort()
 

@@ -1,0 +1,170 @@
+"""Abuse and faults a live server meets: idle and malformed sockets, refused text that must
+cost nothing, bad uploads and names. Each test here fails without the fix it covers."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from api_support import Api, assert_error, create_voice, running_api
+from fakes import FAKE_STOCK_VOICE
+from starlette.websockets import WebSocketDisconnect
+from test_audio import RATE, with_pauses
+
+from voiceclone.audio.reference import prepare_reference
+from voiceclone.audio.vad import WINDOW_SECONDS
+from voiceclone.errors import InvalidAudio
+from voiceclone.settings import get_settings
+
+IDLE_S = 0.6
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    with running_api(
+        tmp_path, live_admission=True, live_capacity=3.5, ws_idle_seconds=IDLE_S
+    ) as running:  # two live streams fit
+        yield running
+
+
+def _ready_socket(api: Api, headers: dict[str, str] | None = None):
+    socket = api.client.websocket_connect("/v1/speech/ws", headers=headers or api.alice)
+    ws = socket.__enter__()
+    ws.send_json({"voice": FAKE_STOCK_VOICE})
+    assert ws.receive_json()["type"] == "ready"
+    return socket, ws
+
+
+def _closed_with(ws, code: str, close_code: int) -> str:
+    frame = ws.receive_json()
+    assert frame["type"] == "error" and frame["error"]["code"] == code, frame
+    with pytest.raises(WebSocketDisconnect) as closed:
+        ws.receive_json()
+    assert closed.value.code == close_code
+    return frame["error"]["message"]
+
+
+def _speak(api: Api) -> int:
+    body = {"text": "Hello there.", "voice": FAKE_STOCK_VOICE}
+    return api.client.post("/v1/speech", headers=api.alice, json=body).status_code
+
+
+def test_idle_sockets_are_closed_and_give_their_places_back(api: Api) -> None:
+    sockets = [_ready_socket(api) for _ in range(2)]
+    assert _speak(api) == 429  # both places held by sockets that say nothing
+    for socket, ws in sockets:
+        message = _closed_with(ws, "idle_timeout", 1008)
+        assert f"{IDLE_S:g} seconds" in message
+        socket.__exit__(None, None, None)
+    assert _speak(api) == 200
+
+
+def test_a_socket_that_keeps_talking_is_not_idle(api: Api) -> None:
+    socket, ws = _ready_socket(api)
+    started = time.monotonic()
+    while time.monotonic() - started < 3 * IDLE_S:
+        ws.send_text(" ")  # blank text keeps the utterance open and makes no audio
+        time.sleep(IDLE_S / 3)
+    ws.send_json({"type": "end"})
+    assert ws.receive_json() == {"type": "done"}
+    socket.__exit__(None, None, None)
+
+
+def test_a_binary_frame_is_refused_with_an_error_frame(api: Api) -> None:
+    socket, ws = _ready_socket(api)
+    ws.send_bytes(b"\x00\x01 not text")
+    assert "binary" in _closed_with(ws, "binary_frame", 1003)
+    socket.__exit__(None, None, None)
+
+    with api.client.websocket_connect("/v1/speech/ws", headers=api.alice) as ws:
+        ws.send_bytes(b"{}")  # as the first message, too
+        _closed_with(ws, "binary_frame", 1003)
+    assert _speak(api) == 200  # the refused sockets gave their places back
+
+
+def test_text_refused_as_too_long_costs_nothing(tmp_path: Path) -> None:
+    with running_api(tmp_path, max_job_chars=40) as api:
+        admin = api.key("root", admin=True)
+        frugal = api.key("carol", chars_per_day=100)
+        socket, ws = _ready_socket(api, frugal)
+        ws.send_text("Twelve chars")
+        ws.send_text("x" * 39)  # 51 characters in one utterance: refused
+        _closed_with(ws, "text_too_long", 1007)
+        socket.__exit__(None, None, None)
+        usage = api.client.get("/v1/admin/usage", headers=admin, params={"owner": "carol"})
+        (row,) = usage.json()["usage"]
+        assert row["chars_today"] == len("Twelve chars")
+
+
+@pytest.mark.parametrize(
+    "bad", ["nul\x00name", "esc\x1b[31mred", "two\nlines", "bell\x07", "ls\u2028x"]
+)
+def test_voice_names_refuse_control_characters(api: Api, bad: str) -> None:
+    created = create_voice(api, bad)
+    assert "control characters" in assert_error(created, 400, "invalid_name")
+    voice_id = create_voice(api, "plain name").json()["id"]
+    renamed = api.client.patch(f"/v1/voices/{voice_id}", headers=api.alice, json={"name": bad})
+    assert_error(renamed, 400, "invalid_name")
+    listed = api.client.get("/v1/voices", headers=api.alice).json()["voices"]
+    assert [voice["name"] for voice in listed] == ["plain name"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/v1/voices", "GET, POST"),
+        ("POST", "/v1/voices/some-id", "DELETE, GET, PATCH"),
+        ("GET", "/v1/speech", "POST"),
+        ("PUT", "/upload-voice", "POST"),
+    ],
+)
+def test_a_405_names_the_methods_the_path_takes(
+    api: Api, method: str, path: str, allowed: str
+) -> None:
+    response = api.client.request(method, path, headers=api.alice)
+    assert allowed in assert_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == allowed
+
+
+class _SpeechFor:
+    """A speech detector that finds exactly ``seconds`` of speech at the start."""
+
+    def __init__(self, seconds: float) -> None:
+        self.windows = int(seconds / WINDOW_SECONDS)
+
+    def speech_mask(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        mask = np.zeros(int(len(audio) / sample_rate / WINDOW_SECONDS) + 1, dtype=bool)
+        mask[: self.windows] = True
+        return mask
+
+
+def test_a_clip_just_short_of_the_minimum_never_reads_as_the_minimum() -> None:
+    minimum = get_settings().min_speech_seconds
+    detector = _SpeechFor(minimum - 0.02)  # 62 windows of 32 ms: 1.984 s
+    with pytest.raises(InvalidAudio) as caught:
+        prepare_reference(with_pauses(lead=0.5, speech=3.0, tail=0.5), RATE, detector)
+    shown = float(re.search(r"only (\d+(?:\.\d+)?) seconds", str(caught.value)).group(1))
+    assert shown < minimum, caught.value
+
+
+def test_a_multipart_body_cut_before_its_end_is_refused(api: Api) -> None:
+    boundary = "cut-here"
+    audio = api.reference.read_bytes()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\ncut\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="consent"\r\n\r\ntrue\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="me.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+    whole = head + audio + f"\r\n--{boundary}--\r\n".encode()
+    headers = {**api.alice, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    for body in (whole[: len(head) + int(len(audio) * 0.6)], whole[:-4]):
+        cut = api.client.post("/v1/voices", headers=headers, content=body)
+        assert "cut off" in assert_error(cut, 400, "invalid_upload")
+    assert api.client.get("/v1/voices", headers=api.alice).json()["voices"] == []
+    made = api.client.post("/v1/voices", headers=headers, content=whole)
+    assert made.status_code == 201, made.text
