@@ -1,14 +1,21 @@
-"""Read Korean numbers out as Hangul: Sino-Korean by default, native Korean before counters.
+"""Written Korean as it is said, in Hangul: numbers, units, symbols and Latin letters.
 
 espeak-ng reads every digit run as Sino-Korean ("3개" -> "삼 개"), which is wrong before
-native counters ("세 개"), so numbers are spelled out here before phonemization.
+native counters ("세 개"), so numbers are spelled out here before phonemization. Ranges
+("3~5개") are read with their counter on both ends ("세 개에서 다섯 개"). Latin words take
+the Korean reading of a loanword table ("meeting" -> "미팅"); acronyms in capitals are
+spelled letter by letter ("AI" -> "에이아이"); other Latin words are left to the English
+phonemizer.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import cache
+from importlib.resources import files
 
 from num2words import num2words
 
@@ -67,6 +74,7 @@ _UNITS_WITH_PREFIX: dict[str, tuple[str, str]] = {
     "km/h": ("시속", "킬로미터"),
     "°F": ("화씨", "도"),
 }
+LOANWORDS_FILE = "korean_loanwords.json"
 _CURRENCY_SYMBOLS = {"₩": "원", "$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}
 
 _NUMBER = r"(?<![0-9A-Za-z.])(?P<sign>-)?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
@@ -195,14 +203,65 @@ def _read_number(match: re.Match[str]) -> str:
     return _amount(match)
 
 
+@cache
+def _loanwords() -> tuple[dict[str, str], dict[str, str]]:
+    """(words, letter names) from the packaged table, keys lower case."""
+    table = json.loads(files("voiceclone.text").joinpath(LOANWORDS_FILE).read_text("utf-8"))
+    return table["words"], table["letters"]
+
+
+def read_latin_word(word: str) -> str:
+    """A Latin word as a Korean speaker says it: the loanword table's reading, the letters'
+    names for an acronym in capitals (or a single letter), else the word unchanged."""
+    words, letters = _loanwords()
+    reading = words.get(word.lower())
+    if reading is not None:
+        return reading
+    if "-" in word:
+        return "".join(read_latin_word(part) for part in word.split("-"))
+    if word.isupper() or len(word) == 1:
+        return "".join(letters[char] for char in word.lower())
+    return word
+
+
+def _read_latin(match: re.Match[str]) -> str:
+    return read_latin_word(match.group(0))
+
+
+def _spell_range(match: re.Match[str]) -> str:
+    """ "3~5개" -> "3개에서 5개": the counter, unit or % goes on both ends."""
+    suffix = match["suffix"] or ""
+    return f"{match['low']}{suffix}에서 {match['high']}{suffix}"
+
+
+def _spell_time_range(match: re.Match[str]) -> str:
+    return f"{match['low']}에서 {match['high']}"
+
+
 def _alternation(words: object) -> str:
     return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
 
 _COUNTER_PATTERN = _alternation(NATIVE_COUNTERS | SINO_COUNTERS)
 _UNIT_PATTERN = _alternation(_UNITS.keys() | _UNITS_WITH_PREFIX.keys())
+_PLAIN_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+_TILDE = r"\s?[~∼〜～]\s?"
+_RANGE_SUFFIX = rf"%|(?:{_UNIT_PATTERN})(?![A-Za-z/])|{'|'.join(_SCALE_WORDS)}|{_COUNTER_PATTERN}"
+_SYMBOLS = {"&": "앤", "+": " 플러스 ", "·": " "}
+_LATIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]+(?:-[A-Za-z]+)*(?![A-Za-z])")
 
 _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(rf"(?P<low>\d{{1,2}}:\d{{2}}){_TILDE}(?P<high>\d{{1,2}}:\d{{2}})"),
+        _spell_time_range,
+    ),
+    (
+        re.compile(
+            rf"(?<![\d.])(?P<low>{_PLAIN_NUMBER}){_TILDE}(?P<high>{_PLAIN_NUMBER})"
+            rf"(?P<suffix>\s?(?:{_RANGE_SUFFIX}))?"
+        ),
+        _spell_range,
+    ),
     (re.compile(r"(?<![\d-])0\d{1,2}-\d{3,4}-\d{4}(?![\d-])"), _read_phone_number),
     (re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"), _read_date),
     (re.compile(r"(?<!\d)(\d{4})/(\d{1,2})/(\d{1,2})(?!\d)"), _read_date),
@@ -213,11 +272,19 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(rf"{_NUMBER}{_NUMBER_END}\s?(?P<unit>{_UNIT_PATTERN})(?![A-Za-z/])"), _read_unit),
     (re.compile(rf"{_NUMBER}{_NUMBER_END}(?P<scale>{'|'.join(_SCALE_WORDS)})"), _read_scale),
     (re.compile(rf"{_NUMBER}{_NUMBER_END}(?P<counter>{_COUNTER_PATTERN})"), _read_counter),
+    (_LATIN_WORD, _read_latin),
     (re.compile(rf"{_NUMBER}{_NUMBER_END}"), _read_number),
 )
 
 
 def read_korean(text: str) -> str:
+    """Digits, symbols and Latin letters in Korean text read out in Hangul.
+
+    >>> read_korean("오후 3~5시에 AI 미팅")
+    '오후 세 시에서 다섯 시에 에이아이 미팅'
+    """
     for pattern, reader in _READERS:
         text = pattern.sub(reader, text)
+    for symbol, reading in _SYMBOLS.items():
+        text = text.replace(symbol, reading)
     return text
