@@ -4,8 +4,10 @@ cost nothing, bad uploads and names. Each test here fails without the fix it cov
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -168,3 +170,24 @@ def test_a_multipart_body_cut_before_its_end_is_refused(api: Api) -> None:
     assert api.client.get("/v1/voices", headers=api.alice).json()["voices"] == []
     made = api.client.post("/v1/voices", headers=headers, content=whole)
     assert made.status_code == 201, made.text
+
+
+@contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """The folder and all in it made immutable (root ignores chmod, not chattr)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["chattr", "-R", "+i", str(folder)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-R", "-i", str(folder)], check=True)
+
+
+def test_readiness_fails_while_the_store_refuses_writes(api: Api, tmp_path: Path) -> None:
+    assert api.client.get("/readyz").status_code == 200
+    with unwritable(tmp_path / "objects"):
+        refused = api.client.get("/readyz")
+        assert refused.status_code == 503
+        assert refused.json()["checks"]["storage"] == "unavailable"
+    assert api.client.get("/readyz").status_code == 200
+    assert not list((tmp_path / "objects").rglob("ready-probe-*"))  # each probe cleans up

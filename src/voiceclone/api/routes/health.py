@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -11,11 +12,20 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.api.deps import get_session_factory
+from voiceclone.storage import ObjectStore
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
 
-READY_PROBE_KEY = "health/ready-probe"
+READY_PROBE_PREFIX = "health/ready-probe-"
+
+
+def write_and_delete_probe(store: ObjectStore) -> None:
+    """A store that answers reads but refuses writes cannot take uploads or results: write
+    a small object (a name of this probe's own, as replicas probe at once) and delete it."""
+    key = f"{READY_PROBE_PREFIX}{uuid.uuid4().hex}"
+    store.put_bytes(key, b"ready", "text/plain")
+    store.delete(key)
 
 
 @router.get("/healthz", summary="The process is up")
@@ -37,7 +47,7 @@ def readyz(
         log.warning("readiness: database check failed: %s", exc)
         checks["database"] = "unavailable"
     try:
-        request.app.state.store.exists(READY_PROBE_KEY)
+        write_and_delete_probe(request.app.state.store)
         checks["storage"] = "ok"
     except Exception as exc:
         log.warning("readiness: storage check failed: %s", exc)
