@@ -22,10 +22,15 @@ READY_PROBE_PREFIX = "health/ready-probe-"
 
 def write_and_delete_probe(store: ObjectStore) -> None:
     """A store that answers reads but refuses writes cannot take uploads or results: write
-    a small object (a name of this probe's own, as replicas probe at once) and delete it."""
+    a small object (a name of this probe's own, as replicas probe at once), find it, and
+    delete it."""
     key = f"{READY_PROBE_PREFIX}{uuid.uuid4().hex}"
     store.put_bytes(key, b"ready", "text/plain")
-    store.delete(key)
+    try:
+        if not store.exists(key):
+            raise OSError("the probe object was written but cannot be found")
+    finally:
+        store.delete(key)
 
 
 @router.get("/healthz", summary="The process is up")
