@@ -4,16 +4,18 @@ cost nothing, bad uploads and names. Each test here fails without the fix it cov
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
-from api_support import Api, assert_error, create_voice, running_api
-from fakes import FAKE_STOCK_VOICE
+from api_support import Api, assert_error, create_voice, live_server, running_api
+from fakes import FAKE_STOCK_VOICE, FakeEngine
 from starlette.websockets import WebSocketDisconnect
 from test_audio import RATE, with_pauses
 
@@ -58,10 +60,10 @@ def _speak(api: Api) -> int:
 def test_idle_sockets_are_closed_and_give_their_places_back(api: Api) -> None:
     sockets = [_ready_socket(api) for _ in range(2)]
     assert _speak(api) == 429  # both places held by sockets that say nothing
-    for socket, ws in sockets:
+    for opened, ws in sockets:
         message = _closed_with(ws, "idle_timeout", 1008)
         assert f"{IDLE_S:g} seconds" in message
-        socket.__exit__(None, None, None)
+        opened.__exit__(None, None, None)
     assert _speak(api) == 200
 
 
@@ -191,3 +193,45 @@ def test_readiness_fails_while_the_store_refuses_writes(api: Api, tmp_path: Path
         assert refused.json()["checks"]["storage"] == "unavailable"
     assert api.client.get("/readyz").status_code == 200
     assert not list((tmp_path / "objects").rglob("ready-probe-*"))  # each probe cleans up
+
+
+def _raw_request(url: str, head: str, body_chunks: Iterable[bytes] = ()) -> bytes:
+    """Send a hand-made HTTP/1.1 request and return what the server answered first."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head.encode())
+        try:
+            for chunk in body_chunks:
+                connection.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed before the body was all sent
+        return connection.recv(65536)
+
+
+def test_bodies_over_the_limit_are_refused_before_they_are_read(tmp_path: Path) -> None:
+    limit = 64 * 1024
+    with live_server(tmp_path, FakeEngine(), max_request_bytes=limit) as (url, _app):
+        declared = _raw_request(
+            url,
+            "POST /v1/speech HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: 1073741824\r\n\r\n",
+        )
+        assert declared.startswith(b"HTTP/1.1 413"), declared[:200]
+        assert b"payload_too_large" in declared
+
+        def chunks() -> Iterator[bytes]:
+            for _ in range(400):  # 400 chunks of 16 KiB, 6.4 MB in all, with no key
+                piece = b"x" * 16384
+                yield f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+            yield b"0\r\n\r\n"
+
+        chunked = _raw_request(
+            url,
+            "POST /v1/speech HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n",
+            chunks(),
+        )
+        assert chunked.startswith(b"HTTP/1.1 413"), chunked[:200]
+
+        small = httpx.post(f"{url}/v1/speech", json={"text": "Hi.", "voice": FAKE_STOCK_VOICE})
+        assert small.status_code == 401  # within the limit: the key is what it lacks

@@ -172,6 +172,14 @@ class Settings(BaseSettings):
 
     # Service: requests and jobs
     max_upload_bytes: int = Field(50 * 1024 * 1024, description="Largest accepted upload.")
+    max_request_bytes: int = Field(
+        2 * 1024 * 1024,
+        gt=0,
+        description=(
+            "Largest request body other than a multipart upload (JSON): larger ones are "
+            "refused (413) before they are read."
+        ),
+    )
     max_job_chars: int = Field(100_000, description="Longest text a job may speak.")
     max_voice_name_chars: int = 100
     min_speed: float = 0.25

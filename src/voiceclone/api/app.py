@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from voiceclone import __version__
+from voiceclone.api.body_limit import BodyLimit
 from voiceclone.api.errors import install_error_handlers
 from voiceclone.api.observability import RequestObservability
 from voiceclone.api.openapi import install_openapi
@@ -90,6 +91,7 @@ def create_app(
     )
     app.state.settings = chosen
     install_openapi(app)
+    app.add_middleware(BodyLimit, max_bytes=chosen.max_request_bytes)
     app.add_middleware(RequestObservability)
     install_error_handlers(app)
     routers = (
