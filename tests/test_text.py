@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from voiceclone.errors import InvalidText
-from voiceclone.text.korean_g2p import G2POptions, word_to_ipa
+from voiceclone.text.korean_g2p import DEFAULT_OPTIONS, PLAIN_OPTIONS, G2POptions, word_to_ipa
 from voiceclone.text.korean_g2p import to_ipa as korean_to_ipa
 from voiceclone.text.language import DETECTION_PREFIX_CHARS, LANGUAGES, resolve_language
 from voiceclone.text.normalize import normalize_text
@@ -171,6 +171,32 @@ KOREAN_READINGS = [
     ("170cm", "백칠십 센티미터"),
     ("25°C", "이십오 도"),
     ("010-1234-5678", "공일공 일이삼사 오육칠팔"),
+    # times and counts in context
+    ("오후 3시에 만나요", "오후 세 시에 만나요"),
+    ("우유 1병", "우유 한 병"),
+    ("13시 5분", "열세 시 오 분"),
+    ("1,500만원", "천오백만원"),
+    # ranges: the counter, unit or % on both ends
+    ("3~5개", "세 개에서 다섯 개"),
+    ("10~20%", "십 퍼센트에서 이십 퍼센트"),
+    ("9:00~18:00", "아홉 시에서 열여덟 시"),
+    ("2~3시간", "두 시간에서 세 시간"),
+    ("5~10km", "오 킬로미터에서 십 킬로미터"),
+    # Latin letters: acronyms letter by letter, loanwords as Korean says them
+    ("AI", "에이아이"),
+    ("KTX를 타요", "케이티엑스를 타요"),
+    ("USB에 저장", "유에스비에 저장"),
+    ("CCTV", "씨씨티비"),
+    ("TV를 봐요", "티비를 봐요"),
+    ("K-pop", "케이팝"),
+    ("meeting 끝나고 email 보내요", "미팅 끝나고 이메일 보내요"),
+    ("Google 검색", "구글 검색"),
+    ("5G", "오지"),
+    ("MP3", "엠피삼"),
+    ("iPhone 15 Pro", "아이폰 십오 프로"),
+    # symbols
+    ("R&D", "알앤디"),
+    ("1+1 행사", "일 플러스 일 행사"),
 ]
 
 
@@ -426,7 +452,7 @@ KOREAN_WORDS = {
 
 @pytest.mark.parametrize(("word", "ipa"), KOREAN_WORDS.items())
 def test_korean_pronunciation_rules(word: str, ipa: str) -> None:
-    assert word_to_ipa(word) == ipa
+    assert word_to_ipa(word, PLAIN_OPTIONS) == ipa
 
 
 def test_korean_options_add_stress_and_link_words() -> None:
@@ -436,12 +462,33 @@ def test_korean_options_add_stress_and_link_words() -> None:
     )
 
 
+def test_unknown_lower_case_latin_words_are_left_to_the_english_phonemizer() -> None:
+    assert normalize_text("오늘 serendipity 느꼈어요", "ko") == "오늘 serendipity 느꼈어요"
+
+
+def test_korean_options_render_lax_and_tense_consonants_and_questions() -> None:
+    voiced = G2POptions(voice_lax_stops=True)
+    assert korean_to_ipa("가게 다리 바다 자리", options=voiced) == "ɡaɡe daɾi bada ʥaɾi"
+    assert korean_to_ipa("까치 카드", options=voiced) == "kaʨʰi kʰadɯ"  # tense, aspirated
+    marked = G2POptions(tense_mark="ʔ")
+    assert korean_to_ipa("아빠 까치", options=marked) == "aʔpa ʔkaʨʰi"
+    assert korean_to_ipa("학교", options=marked) == "hakkjo"  # after a stop: no mark
+    assert korean_to_ipa("어른 그릇", options=G2POptions(eo="ɔ", eu="ɨ")) == "ɔɾɨn kɨɾɨt"
+    assert korean_to_ipa("가나요?", options=G2POptions(question_rise="↗")) == "kanajo↗?"
+    assert korean_to_ipa("가나요.", options=G2POptions(question_rise="↗")) == "kanajo."
+
+
 def test_korean_ipa_uses_only_kokoro_symbols() -> None:
     vocab_file = resources.files("voiceclone.engines.kokoro").joinpath("vocab.json")
     vocab = json.loads(vocab_file.read_text("utf-8"))["vocab"]
     syllables = "".join(chr(code) for code in range(0xAC00, 0xD7A4, 7))
     text = " ".join([*KOREAN_WORDS, syllables, "오늘 밤, 비가 와요? 네! 정말요."])
-    for options in (G2POptions(stress=True), G2POptions(stress=False, tense_geminate=True)):
+    for options in (
+        G2POptions(stress=True),
+        G2POptions(stress=False, tense_geminate=True, long_vowel_before_tense=True),
+        G2POptions(question_rise="↗", link_words=True),
+        DEFAULT_OPTIONS,
+    ):
         ipa = korean_to_ipa(text, options=options)
         assert set(ipa) <= set(vocab), set(ipa) - set(vocab)
 
@@ -455,7 +502,7 @@ def test_korean_text_keeps_punctuation_and_hands_other_scripts_to_fallback() -> 
 def test_phonemizer_routes_korean_through_the_rules(phonemizer: Phonemizer) -> None:
     assert phonemizer.phonemize("국물", "ko") == korean_to_ipa("국물")
     assert Phonemizer(korean_rules=False).phonemize("국물", "ko") != korean_to_ipa("국물")
-    assert phonemizer.phonemize("안녕 OK", "ko") == "annjʌŋ ˌoʊkˈeɪ"  # OK by espeak en-us
+    assert phonemizer.phonemize("안녕 OK", "ko") == "annjɔŋ ˌoʊkˈeɪ"  # OK by espeak en-us
 
 
 def test_chunks_grow_so_each_is_made_while_the_last_plays() -> None:

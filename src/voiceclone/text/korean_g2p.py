@@ -155,25 +155,46 @@ _ONSET_IPA = {
 _VOICED = {"ㄱ": "ɡ", "ㄷ": "d", "ㅂ": "b", "ㅈ": "ʥ"}
 _CODA_IPA = {"ㄱ": "k", "ㄴ": "n", "ㄷ": "t", "ㄹ": "l", "ㅁ": "m", "ㅂ": "p", "ㅇ": "ŋ", "": ""}
 _PALATAL_VOWELS = frozenset("ㅣㅑㅕㅛㅠㅒㅖㅟ")
+_TENSE_ONSETS = frozenset("ㄲㄸㅃㅆㅉ")
 
 STRESS = "ˈ"
 
 
 @dataclass(frozen=True)
 class G2POptions:
-    """Choices measured against Whisper's character error rate on Kokoro's output."""
+    """Renderings of Korean sounds in Kokoro's symbols, chosen by listening back with two
+    speech recognisers (``bench/korean.py --search``; the numbers are in the docs'
+    performance page)."""
 
     stress: bool = False
-    """A primary stress mark before the first syllable of each word, as espeak writes.
-    Off: with it Whisper's CER on Kokoro's Korean was 0.69, without it 0.36."""
+    """A primary stress mark before the first syllable of each word, as espeak writes."""
     tense_geminate: bool = False
     """Write a tense consonant doubled after a vowel (아빠 -> appa) rather than plain."""
     link_words: bool = False
     """Voice a word's first lax stop after a word ending in a vowel or sonorant, as inside
     a phrase (바다에 가요 -> padae ɡajo); words after punctuation start afresh."""
+    voice_lax_stops: bool = False
+    """Write ㄱ ㄷ ㅂ ㅈ voiced (ɡ d b ʥ) at the start of a word too: Kokoro says a plain
+    ``k`` aspirated, as English does, which a Korean listener hears as ㅋ."""
+    tense_mark: str = ""
+    """Written before a tense consonant that starts a word or follows a vowel (``ʔ``: 까 ->
+    ʔka), to keep it apart from the lax one."""
+    eo: str = "ʌ"
+    """The vowel ㅓ (Seoul speech has it rounder than English ʌ: ``ɔ``)."""
+    eu: str = "ɯ"
+    """The vowel ㅡ (``ɨ`` is the nearest one Kokoro's other languages use)."""
+    question_rise: str = ""
+    """Written before a question mark (``↗``) so the last syllable rises."""
+    long_vowel_before_tense: bool = False
+    """Lengthen a vowel before a tense consonant (``ː``), which is how Kokoro hears a
+    closure."""
 
 
-DEFAULT_OPTIONS = G2POptions()
+PLAIN_OPTIONS = G2POptions()
+"""Each sound in its textbook IPA: what the pronunciation rules' tests read."""
+DEFAULT_OPTIONS = G2POptions(voice_lax_stops=True, tense_mark="ʔ", eo="ɔ", eu="ɨ")
+"""The renderings ``bench/korean.py --search`` kept: with them both recognisers heard the
+dev sentences better than with the plain ones."""
 
 
 def _vowel(onset: str, vowel: str, first: bool) -> str:
@@ -196,18 +217,29 @@ def word_to_ipa(
     out = [STRESS] if options.stress and syllables else []
     for position, (onset, vowel, coda) in enumerate(syllables):
         if previous_coda is None:
-            consonant = _ONSET_IPA[onset]
+            voiced = options.voice_lax_stops and onset in _VOICED
+            consonant = _VOICED[onset] if voiced else _ONSET_IPA[onset]
         elif onset in _VOICED and previous_coda in ("", *_SONORANT_CODAS):
             consonant = _VOICED[onset]
         elif onset == "ㄹ" and previous_coda == "ㄹ":
             consonant = "l"
         else:
             consonant = _ONSET_IPA[onset]
-            if options.tense_geminate and previous_coda == "" and onset in "ㄲㄸㅃㅆㅉ":
+            if options.tense_geminate and previous_coda == "" and onset in _TENSE_ONSETS:
                 consonant = consonant[0] + consonant
+        if options.tense_mark and onset in _TENSE_ONSETS and previous_coda in (None, ""):
+            consonant = options.tense_mark + consonant
+        if (
+            options.long_vowel_before_tense
+            and out
+            and onset in _TENSE_ONSETS
+            and previous_coda == ""
+        ):
+            out[-1] += "ː"
         if onset in ("ㅅ", "ㅆ") and vowel in _PALATAL_VOWELS:
             consonant = "ɕ"
-        vowel_ipa = _vowel(onset, vowel, position == 0)
+        vowel_ipa = _vowel(onset, vowel, position == 0).replace("ʌ", options.eo)
+        vowel_ipa = vowel_ipa.replace("ɯ", options.eu)
         if consonant == "ɕ" and vowel_ipa.startswith("j"):
             vowel_ipa = vowel_ipa[1:]
         following = syllables[position + 1][0] if position + 1 < len(syllables) else ""
@@ -241,7 +273,7 @@ def to_ipa(
         elif space:
             parts.append(" ")
         elif mark:
-            parts.append(mark)
+            parts.append(options.question_rise + mark if mark == "?" else mark)
             previous_coda = None
         elif fallback is not None and _SPOKEN.search(other):
             parts.append(fallback(other))

@@ -55,12 +55,16 @@ class Phonemizer:
     use and reused. Safe to share between threads.
 
     Korean goes through :mod:`voiceclone.text.korean_g2p` (pronunciation rules, then IPA in
-    Kokoro's symbols) unless ``korean_rules`` is false, which gives espeak-ng's ``ko`` voice.
+    Kokoro's symbols, rendered as ``korean_options`` say) unless ``korean_rules`` is false,
+    which gives espeak-ng's ``ko`` voice.
     """
 
-    def __init__(self, korean_rules: bool = True) -> None:
+    def __init__(
+        self, korean_rules: bool = True, korean_options: korean_g2p.G2POptions | None = None
+    ) -> None:
         self._backends: dict[str, EspeakBackend] = {}
         self.korean_rules = korean_rules
+        self.korean_options = korean_options or korean_g2p.DEFAULT_OPTIONS
 
     def phonemize(self, text: str, language: str) -> str:
         """IPA with stress marks and punctuation kept; ``language`` is a code or alias."""
@@ -69,7 +73,9 @@ class Phonemizer:
         if not text:
             return ""
         if code == KOREAN and self.korean_rules:
-            return korean_g2p.to_ipa(text, lambda span: self._espeak(span, FALLBACK_LANGUAGE))
+            return korean_g2p.to_ipa(
+                text, lambda span: self._espeak(span, FALLBACK_LANGUAGE), self.korean_options
+            )
         return self._espeak(text, code)
 
     def _espeak(self, text: str, code: str) -> str:
