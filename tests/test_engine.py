@@ -7,6 +7,7 @@ import threading
 import time
 from collections import Counter
 
+import librosa
 import numpy as np
 import pytest
 import soxr
@@ -14,6 +15,7 @@ import soxr
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBED_RATE
 from voiceclone.cloning.embedder import cosine
 from voiceclone.engines.base import VoiceProfile
+from voiceclone.engines.kokoro.engine import F0_STEPS_PER_FRAME, raise_final_pitch
 from voiceclone.errors import VoiceCloneError
 from voiceclone.services.speech import clone_voice
 
@@ -370,3 +372,32 @@ def test_no_korean_word_is_lost(engine, transcribe):
     audio = engine.synthesize_all(line, engine.stock_voice("af_heart"), "ko")
     heard = transcribe(soxr.resample(audio, engine.sample_rate, 16_000), "ko")
     assert heard.startswith("안녕하세") and "반갑습니다" in heard, heard
+
+
+def test_a_final_pitch_rise_glides_up_the_last_voiced_stretch():
+    voiced, tail = np.full(80, 120.0, np.float32), np.full(20, 5.0, np.float32)
+    f0 = np.concatenate([voiced, tail])[None, :]
+    stop = f0.shape[1] // F0_STEPS_PER_FRAME
+    raised = raise_final_pitch(f0, stop, 4.0).reshape(-1)
+    assert raised.shape == (100,) and raised.dtype == np.float32
+    assert raised[79] == pytest.approx(120.0 * 2 ** (4 / 12), rel=1e-4)
+    assert np.all(np.diff(raised[56:80]) > 0)  # a glide over the last 0.3 s of voicing
+    assert np.array_equal(raised[:56], voiced[:56]) and np.array_equal(raised[80:], tail)
+    assert np.array_equal(raise_final_pitch(tail[None, :], 10, 4.0), tail[None, :])
+
+
+def test_korean_questions_end_higher_than_the_model_says_them(asset_paths):
+    from voiceclone.engines.kokoro import KokoroEngine
+    from voiceclone.settings import Settings
+
+    def final_pitch(rise: float, text: str, language: str) -> float:
+        engine = KokoroEngine(asset_paths, Settings(question_rise_semitones=rise))
+        audio = engine.synthesize_all(text, engine.stock_voice("af_heart"), language)
+        f0, _, _ = librosa.pyin(audio, fmin=80, fmax=400, sr=engine.sample_rate, hop_length=240)
+        return float(np.nanmedian(f0[~np.isnan(f0)][-8:]))
+
+    question = "이 버스는 시청에 가나요?"
+    assert final_pitch(5.0, question, "ko") > 1.15 * final_pitch(0.0, question, "ko")
+    statement, english = "이 버스는 시청에 갑니다.", "Is this the bus to the city hall?"
+    assert final_pitch(5.0, statement, "ko") == pytest.approx(final_pitch(0.0, statement, "ko"))
+    assert final_pitch(5.0, english, "en-us") == pytest.approx(final_pitch(0.0, english, "en-us"))

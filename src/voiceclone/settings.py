@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     chunk_max_chars: int = Field(300, description="Later chunks hold whole sentences up to this.")
     crossfade_ms: float = Field(5.0, description="Fade at chunk edges so joins do not click.")
     sentence_pause_ms: float = 120.0
+    question_rise_semitones: float = Field(
+        4.0,
+        ge=0,
+        le=12,
+        description=(
+            "How far the pitch rises over the last syllable of a question, in languages "
+            "whose questions rise (Korean); 0 leaves the model's own intonation."
+        ),
+    )
 
     # Reference audio accepted for cloning
     min_speech_seconds: float = Field(

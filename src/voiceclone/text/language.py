@@ -22,6 +22,9 @@ class Language:
     """The espeak-ng voice used for phonemization."""
     stock_voice_prefix: str | None
     """First letter of Kokoro's stock voices for this language (``af_heart`` -> ``a``)."""
+    rising_questions: bool = False
+    """Questions end on a rise (Korean -요? and -까?), which engines trained without the
+    language do not make by themselves."""
 
 
 LANGUAGES: dict[str, Language] = {
@@ -29,7 +32,7 @@ LANGUAGES: dict[str, Language] = {
     for lang in (
         Language("en-us", "English (American)", "en-us", "a"),
         Language("en-gb", "English (British)", "en-gb", "b"),
-        Language("ko", "Korean", "ko", None),
+        Language("ko", "Korean", "ko", None, rising_questions=True),
         Language("ja", "Japanese", "ja", "j"),
         Language("zh", "Mandarin Chinese", "cmn", "z"),
         Language("es", "Spanish", "es", "e"),

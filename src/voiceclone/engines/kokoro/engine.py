@@ -31,6 +31,9 @@ from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.engines.kokoro import NAME, SAMPLE_RATE, VERSION
 from voiceclone.engines.kokoro.blend import best_blend
 from voiceclone.engines.kokoro.optimize import (
+    DECODER_INPUTS,
+    DECODER_STEPS_PER_FRAME,
+    F0_CURVE,
     decoder_feeds,
     onnx_providers,
     optimize_kokoro,
@@ -46,7 +49,7 @@ from voiceclone.engines.kokoro.style_encoder import (
 )
 from voiceclone.errors import InvalidRequest, InvalidText
 from voiceclone.settings import Settings, get_settings
-from voiceclone.text.language import LANGUAGES, resolve_language
+from voiceclone.text.language import LANGUAGES, get_language, resolve_language
 from voiceclone.text.normalize import normalize_text
 from voiceclone.text.phonemize import Phonemizer
 from voiceclone.text.split import iter_text_chunks
@@ -55,6 +58,14 @@ from voiceclone.text.words import align_words, spread_words
 MAX_TOKENS = 510
 # The duration predictor counts frames of 600 samples (25 ms at 24 kHz).
 SECONDS_PER_FRAME = 600 / SAMPLE_RATE
+F0_INDEX = DECODER_INPUTS.index(F0_CURVE)
+F0_STEPS_PER_FRAME = DECODER_STEPS_PER_FRAME[F0_INDEX]
+QUESTION_RISE_SECONDS = 0.3
+"""A question's rise spans about its last syllable."""
+VOICED_F0_HZ = 40.0
+"""The predictor writes a few Hz where nothing is voiced."""
+QUESTION_MARKS = ("?", "？")
+CLOSING_QUOTES = "\"'”’)」』"
 # The decoder's sound runs about four frames ahead of the predictor's alignment (words
 # start and end ~100 ms before it says, in English and Korean alike: bench/captions.py).
 ALIGNMENT_LEAD_FRAMES = 4
@@ -195,6 +206,23 @@ def _with_peek(pieces: Iterable[str], enough_chars: int) -> tuple[str, Iterator[
     return "".join(head), chain(head, iterator)
 
 
+def raise_final_pitch(f0: np.ndarray, stop: int, semitones: float) -> np.ndarray:
+    """``f0`` (the predictor's curve in Hz, :data:`F0_STEPS_PER_FRAME` values a frame) with
+    its last QUESTION_RISE_SECONDS of voicing before frame ``stop`` replaced by a glide up
+    ``semitones`` from where that stretch starts; unvoiced values stay as they are."""
+    values = f0.reshape(-1)
+    voiced = np.flatnonzero(values[: stop * F0_STEPS_PER_FRAME] > VOICED_F0_HZ)
+    if voiced.size == 0:
+        return f0
+    end = int(voiced[-1]) + 1
+    length = min(end, round(QUESTION_RISE_SECONDS / SECONDS_PER_FRAME * F0_STEPS_PER_FRAME))
+    window = slice(end - length, end)
+    glide = values[end - length] * np.exp2(np.linspace(0.0, semitones, length) / 12)
+    raised = values.copy()
+    raised[window] = np.where(values[window] > VOICED_F0_HZ, glide, values[window])
+    return raised.reshape(f0.shape).astype(f0.dtype)
+
+
 def _remove_other_revisions(model: Path) -> None:
     """Delete what earlier revisions of the optimisation derived (the graphs and the stock
     voices' embeddings made with them): hundreds of MB that nothing reads any more."""
@@ -209,11 +237,16 @@ class KokoroEngine:
     version = VERSION
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, paths: AssetPaths | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        paths: AssetPaths | None = None,
+        settings: Settings | None = None,
+        phonemizer: Phonemizer | None = None,
+    ) -> None:
         self.settings = settings or get_settings()
         self.paths = paths or require_engine_assets(self.settings.models_home)
         self._vocab = _load_vocab()
-        self._phonemizer = Phonemizer()
+        self._phonemizer = phonemizer or Phonemizer()
         # Spaces and pause marks: tokens that are not part of a word's sound.
         self._pause_tokens = frozenset(
             self._vocab[mark] for mark in (*PAUSE_MARKS, " ") if mark in self._vocab
@@ -310,8 +343,11 @@ class KokoroEngine:
             "speed": np.array([speed], dtype=np.float32),
         }
 
-    def _infer_timed(self, tokens: list[int], style: np.ndarray, speed: float) -> _Inferred:
-        """Speak ``tokens``; with the split model, only the frames around the speech."""
+    def _infer_timed(
+        self, tokens: list[int], style: np.ndarray, speed: float, final_rise: float = 0.0
+    ) -> _Inferred:
+        """Speak ``tokens``; with the split model, only the frames around the speech, and
+        the pitch raised by ``final_rise`` semitones over the end of the speech."""
         style_row = self._style_row(style, len(tokens)).astype(np.float32)
         inputs = self._predictor_inputs(tokens, style_row, speed)
         if self._session is not None:
@@ -321,6 +357,8 @@ class KokoroEngine:
         assert self._predictor is not None and self._decoder is not None
         *curves, durations = self._predictor.run(None, inputs)
         start, stop = self._speech_range(tokens, durations)
+        if final_rise:
+            curves[F0_INDEX] = raise_final_pitch(curves[F0_INDEX], stop, final_rise)
         feeds = decoder_feeds(curves, start, stop)
         with self._decoder_now() as decoder:
             (audio,) = decoder.run(None, {**feeds, "style": style_row})
@@ -656,11 +694,14 @@ class KokoroEngine:
         parts: list[np.ndarray] = []
         words: list[tuple[float, float]] = []
         offset = 0.0
-        for piece in _split_phonemes(phonemes, MAX_TOKENS):
+        pieces = _split_phonemes(phonemes, MAX_TOKENS)
+        rise = self._question_rise(span, language)
+        for number, piece in enumerate(pieces, start=1):
             tokens, word_of_token = self._tokens_by_word(piece)
             if not tokens:
                 continue
-            inferred = self._infer_timed(tokens, style, speed)
+            final_rise = rise if number == len(pieces) else 0.0
+            inferred = self._infer_timed(tokens, style, speed, final_rise)
             audio = inferred.audio
             start, stop = _speech_bounds(audio, SAMPLE_RATE)
             kept = stop - start
@@ -675,6 +716,14 @@ class KokoroEngine:
             offset += kept / SAMPLE_RATE
         audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
         return _Spoken(audio, words)
+
+    def _question_rise(self, span: str, language: str) -> float:
+        """Semitones to raise the end of ``span`` by: a question in a language whose
+        questions rise."""
+        question = span.rstrip().rstrip(CLOSING_QUOTES).endswith(QUESTION_MARKS)
+        if question and get_language(language).rising_questions:
+            return self.settings.question_rise_semitones
+        return 0.0
 
     def synthesize_all(
         self,
