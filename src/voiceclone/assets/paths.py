@@ -33,6 +33,7 @@ from voiceclone.assets.manifest import (
     VAD_FILE,
     VOICE_SUFFIX,
     VOICES_DIR,
+    VOSK_KOREAN_DIR,
     WHISPER_DIR,
     AssetGroup,
     InstalledFile,
@@ -115,6 +116,11 @@ class AssetPaths:
     @property
     def resemblyzer_weights(self) -> Path:
         return self.home / RESEMBLYZER_WEIGHTS_FILE
+
+    @property
+    def vosk_korean_dir(self) -> Path:
+        """Vosk's Korean model directory (a second Korean recogniser for benchmarks)."""
+        return self.home / VOSK_KOREAN_DIR
 
 
 @dataclass

@@ -1,0 +1,388 @@
+"""Korean intelligibility: character error rate per category, heard back by two recognisers.
+
+Cloned voices (from the held-out real speakers of ``bench/quality.py``) speak the Korean
+sentence set below; faster-whisper "base" and Vosk's small Korean model (two independent
+recognisers) transcribe it, and CER compares what they heard with what should be said.
+
+- References are written out as spoken (numbers, times and letters in Hangul) by hand, not
+  by the front end under test. Transcripts have their digits and Latin letters read out by
+  the front end's reader before comparing (Whisper writes "3시" for what it heard as "세 시");
+  spaces and punctuation are ignored.
+- Sentences alternate dev / held-out within each category (index % 2 == 1 is held out).
+  ``--search`` tunes the G2P renderings on the dev sentences and dev speakers only; the
+  report runs on held-out sentences and held-out speakers.
+- ``--baseline REV`` also runs the front end as it was at git revision ``REV`` (exported to
+  a temporary folder and imported from there in a child process), so the table shows today's
+  front end beside this one, measured in the same run on the same voices.
+- Questions: the pitch movement over the last 300 ms of each question (semitones, median
+  voiced F0 of the last 150 ms against the 150 ms before, folded into one octave since pYIN
+  often halves a creaky ending), which recognisers do not judge.
+- DNSMOS overall (Microsoft's predictor, from ``speechmos``) of every utterance.
+
+    python bench/korean.py --baseline HEAD~5
+    python bench/korean.py --search --speakers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+from quality import split_of
+from rich.console import Console
+from rich.table import Table
+
+from voiceclone.assets.paths import require_engine_assets
+from voiceclone.audio.reference import prepare_reference
+from voiceclone.engines.base import VoiceSample
+from voiceclone.engines.kokoro import SAMPLE_RATE, KokoroEngine
+from voiceclone.settings import Settings
+from voiceclone.text.compare import error_rate
+from voiceclone.text.korean import read_korean
+
+ASR_RATE = 16_000
+
+# (written, as it is said). Within each category, odd positions are held out.
+SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "plain": (
+        ("우리는 주말에 가족과 함께 바다에 갔습니다.", "우리는 주말에 가족과 함께 바다에 갔습니다"),
+        ("아이들이 공원에서 즐겁게 놀고 있어요.", "아이들이 공원에서 즐겁게 놀고 있어요"),
+        ("이 길을 따라가면 기차역이 나옵니다.", "이 길을 따라가면 기차역이 나옵니다"),
+        ("저는 매일 아침 일찍 일어나서 운동을 해요.", "저는 매일 아침 일찍 일어나서 운동을 해요"),
+        ("어머니께서 맛있는 반찬을 만들어 주셨어요.", "어머니께서 맛있는 반찬을 만들어 주셨어요"),
+        ("도서관은 저녁 아홉 시까지 문을 엽니다.", "도서관은 저녁 아홉 시까지 문을 엽니다"),
+    ),
+    "tense/aspirated": (
+        ("비가 와서 빨래를 밖에 널지 못했어요.", "비가 와서 빨래를 밖에 널지 못했어요"),
+        ("아빠는 커피를 마시고 쌀을 사러 갔어요.", "아빠는 커피를 마시고 쌀을 사러 갔어요"),
+        ("토끼가 깡충깡충 뛰어서 숲으로 들어갔다.", "토끼가 깡충깡충 뛰어서 숲으로 들어갔다"),
+        ("짜장면하고 탕수육을 시켰는데 아주 짰어요.", "짜장면하고 탕수육을 시켰는데 아주 짰어요"),
+        ("친구가 편지를 써서 책상 위에 두었다.", "친구가 편지를 써서 책상 위에 두었다"),
+        ("꽃이 피면 다 같이 사진을 찍자.", "꽃이 피면 다 같이 사진을 찍자"),
+    ),
+    "assimilation": (
+        ("국물이 정말 시원하고 맛있네요.", "국물이 정말 시원하고 맛있네요"),
+        ("신라의 역사는 천 년이 넘습니다.", "신라의 역사는 천 년이 넘습니다"),
+        ("설날에는 떡국을 먹고 세배를 합니다.", "설날에는 떡국을 먹고 세배를 합니다"),
+        ("입학식에 많은 학생들이 모였습니다.", "입학식에 많은 학생들이 모였습니다"),
+        ("축하해요, 좋은 일이 생겼군요.", "축하해요 좋은 일이 생겼군요"),
+        ("독립문 앞에서 친구를 만났습니다.", "독립문 앞에서 친구를 만났습니다"),
+    ),
+    "numbers/times": (
+        ("회의는 오후 3시 30분에 시작합니다.", "회의는 오후 세 시 삼십 분에 시작합니다"),
+        ("사과 2개와 우유 1병을 샀어요.", "사과 두 개와 우유 한 병을 샀어요"),
+        (
+            "이 책은 15,000원이고 배송비는 3,000원입니다.",
+            "이 책은 만 오천 원이고 배송비는 삼천 원입니다",
+        ),
+        ("2024년 3월 5일에 서울로 이사했어요.", "이천이십사 년 삼월 오 일에 서울로 이사했어요"),
+        ("매장은 9:00~18:00에 문을 엽니다.", "매장은 아홉 시에서 열여덟 시에 문을 엽니다"),
+        ("할인율은 20%이고 거리는 5km입니다.", "할인율은 이십 퍼센트이고 거리는 오 킬로미터입니다"),
+    ),
+    "latin/loanwords": (
+        ("내일 AI 관련 미팅이 있어요.", "내일 에이아이 관련 미팅이 있어요"),
+        ("KTX를 타고 부산에 갔습니다.", "케이티엑스를 타고 부산에 갔습니다"),
+        ("회의 자료는 USB에 저장했어요.", "회의 자료는 유에스비에 저장했어요"),
+        ("우리 회사 CEO가 새 TV 광고를 발표했다.", "우리 회사 씨이오가 새 티비 광고를 발표했다"),
+        ("요즘 SNS에서 K-pop이 인기예요.", "요즘 에스엔에스에서 케이팝이 인기예요"),
+        ("meeting 끝나고 email 보내 주세요.", "미팅 끝나고 이메일 보내 주세요"),
+    ),
+    "questions": (
+        ("지금 몇 시예요?", "지금 몇 시예요"),
+        ("내일 같이 점심 먹을래요?", "내일 같이 점심 먹을래요"),
+        ("이 버스는 시청에 가나요?", "이 버스는 시청에 가나요"),
+        ("어디에서 오셨어요?", "어디에서 오셨어요"),
+        ("주말에 뭐 할 거예요?", "주말에 뭐 할 거예요"),
+        ("혹시 이 근처에 약국이 있나요?", "혹시 이 근처에 약국이 있나요"),
+    ),
+}
+QUESTIONS = "questions"
+RECOGNISERS = ("whisper", "vosk")
+
+# G2P renderings tried by --search, each a change from the one before it that was kept.
+SEARCH_STEPS: tuple[dict[str, object], ...] = (
+    {"voice_lax_stops": True},
+    {"link_words": True},
+    {"tense_mark": "ʔ"},
+    {"tense_geminate": True},
+    {"long_vowel_before_tense": True},
+    {"eo": "ɔ"},
+    {"eu": "ɨ"},
+    {"question_rise": "↗"},
+)
+
+
+def sentences_of(split: str) -> list[tuple[str, str, str]]:
+    """(category, written, spoken) for ``dev``, ``held-out`` or ``all``."""
+    chosen = []
+    for category, pairs in SENTENCES.items():
+        for index, (written, spoken) in enumerate(pairs):
+            part = "held-out" if index % 2 == 1 else "dev"
+            if split in ("all", part):
+                chosen.append((category, written, spoken))
+    return chosen
+
+
+class Recognisers:
+    def __init__(self, whisper_dir: Path, vosk_dir: Path, threads: int) -> None:
+        from faster_whisper import WhisperModel
+        from vosk import Model, SetLogLevel
+
+        SetLogLevel(-1)
+        self.whisper = WhisperModel(
+            str(whisper_dir), device="cpu", compute_type="int8", cpu_threads=threads
+        )
+        self.vosk = Model(str(vosk_dir))
+
+    def transcribe(self, audio: np.ndarray) -> dict[str, str]:
+        audio16 = soxr.resample(audio, SAMPLE_RATE, ASR_RATE).astype(np.float32)
+        segments, _ = self.whisper.transcribe(
+            audio16, language="ko", beam_size=1, vad_filter=False, without_timestamps=True
+        )
+        return {"whisper": " ".join(s.text for s in segments), "vosk": self._vosk(audio16)}
+
+    def _vosk(self, audio16: np.ndarray) -> str:
+        from vosk import KaldiRecognizer
+
+        recogniser = KaldiRecognizer(self.vosk, ASR_RATE)
+        pcm = (np.clip(audio16, -1, 1) * 32767).astype("<i2").tobytes()
+        recogniser.AcceptWaveform(pcm)
+        return json.loads(recogniser.FinalResult())["text"]
+
+
+def question_rise_semitones(audio: np.ndarray) -> float | None:
+    """Median F0 of the last 150 ms of voicing against the 150 ms before, in semitones."""
+    import librosa
+
+    f0, voiced, _ = librosa.pyin(
+        audio, fmin=65, fmax=500, sr=SAMPLE_RATE, frame_length=1024, hop_length=240
+    )
+    voiced_f0 = f0[voiced & ~np.isnan(f0)]
+    frames = int(0.15 * SAMPLE_RATE / 240)
+    if len(voiced_f0) < 2 * frames:
+        return None
+    last, before = voiced_f0[-frames:], voiced_f0[-2 * frames : -frames]
+    semitones = float(12 * np.log2(np.median(last) / np.median(before)))
+    return (semitones + 6) % 12 - 6  # pYIN often halves the pitch of a creaky ending
+
+
+def dnsmos(audio: np.ndarray) -> float:
+    from speechmos import dnsmos as model
+
+    audio16 = np.clip(soxr.resample(audio, SAMPLE_RATE, ASR_RATE), -1, 1).astype(np.float32)
+    return float(model.run(audio16, ASR_RATE)["ovrl_mos"])
+
+
+@dataclass
+class Utterance:
+    voice: str
+    category: str
+    written: str
+    spoken: str
+    heard: dict[str, str]
+    rise: float | None
+    mos: float
+
+
+def clone_voices(engine: KokoroEngine, names: list[str]):
+    paths = engine.paths
+    voices = {}
+    for name in names:
+        raw, rate = sf.read(paths.refvoice_file(name), dtype="float32", always_2d=True)
+        audio = prepare_reference(soxr.resample(raw.mean(axis=1), rate, SAMPLE_RATE), SAMPLE_RATE)
+        voices[name] = engine.create_voice([VoiceSample(audio, SAMPLE_RATE, name=name)], ["ko"])
+    return voices
+
+
+def speak_and_hear(
+    engine: KokoroEngine, recognisers: Recognisers, voices: dict, sentences, score_mos: bool
+) -> list[Utterance]:
+    heard = []
+    for voice_name, voice in voices.items():
+        for category, written, spoken in sentences:
+            audio = engine.synthesize_all(written, voice, language="ko")
+            rise = question_rise_semitones(audio) if category == QUESTIONS else None
+            mos = dnsmos(audio) if score_mos else float("nan")
+            transcripts = recognisers.transcribe(audio)
+            heard.append(Utterance(voice_name, category, written, spoken, transcripts, rise, mos))
+    return heard
+
+
+def cer(utterances: list[Utterance], recogniser: str) -> float:
+    return error_rate([(u.spoken, read_korean(u.heard[recogniser])) for u in utterances], "char")
+
+
+def summarise(utterances: list[Utterance]) -> dict[str, float | None]:
+    """CER per category and recogniser, overall, question rise and DNSMOS."""
+    summary: dict[str, float | None] = {}
+    for category in SENTENCES:
+        chosen = [u for u in utterances if u.category == category]
+        for recogniser in RECOGNISERS:
+            summary[f"{category} {recogniser}"] = cer(chosen, recogniser) if chosen else None
+    for recogniser in RECOGNISERS:
+        summary[f"overall {recogniser}"] = cer(utterances, recogniser)
+    rises = [u.rise for u in utterances if u.rise is not None]
+    summary["question rise (st)"] = statistics.median(rises) if rises else None
+    moses = [u.mos for u in utterances if not np.isnan(u.mos)]
+    summary["DNSMOS overall"] = statistics.fmean(moses) if moses else None
+    return summary
+
+
+def engine_for(paths, threads: int, options: dict[str, object] | None) -> KokoroEngine:
+    """The engine with the front end that ships (``options`` None) or G2P ``options``."""
+    settings = Settings(onnx_threads=threads)
+    if options is None:
+        return KokoroEngine(paths, settings)
+    from voiceclone.text.korean_g2p import G2POptions
+    from voiceclone.text.phonemize import Phonemizer
+
+    phonemizer = Phonemizer(korean_options=G2POptions(**options))  # type: ignore[arg-type]
+    return KokoroEngine(paths, settings, phonemizer=phonemizer)
+
+
+def voice_names(paths, split: str, count: int) -> list[str]:
+    names = [n for n in paths.refvoice_names() if n.startswith("en_")]
+    chosen = [n for n, part in split_of(names).items() if part == split]
+    return chosen[:count] if count else chosen
+
+
+def run_front_end(
+    args, options: dict[str, object] | None, split: str, recognisers: Recognisers | None = None
+) -> list[Utterance]:
+    paths = require_engine_assets()
+    engine = engine_for(paths, args.threads, options)
+    engine.warm_up()
+    recognisers = recognisers or Recognisers(paths.whisper_dir, args.vosk_dir, args.threads)
+    voices = clone_voices(engine, voice_names(paths, split, args.speakers))
+    return speak_and_hear(engine, recognisers, voices, sentences_of(split), not args.no_mos)
+
+
+def run_baseline(revision: str, args) -> list[Utterance]:
+    """This benchmark's evaluation with voiceclone as it was at git ``revision``."""
+    with tempfile.TemporaryDirectory() as folder:
+        tree = Path(folder)
+        archive = subprocess.run(
+            ["git", "archive", revision, "src"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        out = tree / "baseline.json"
+        command = [sys.executable, __file__, "--worker", str(out), *worker_args(args)]
+        environment = {**os.environ, "PYTHONPATH": str(tree / "src")}
+        subprocess.run(command, check=True, env=environment)
+        return [Utterance(**row) for row in json.loads(out.read_text())]
+
+
+def worker_args(args) -> list[str]:
+    flags = ["--speakers", str(args.speakers), "--threads", str(args.threads)]
+    flags += ["--vosk-dir", str(args.vosk_dir)]
+    return [*flags, "--no-mos"] if args.no_mos else flags
+
+
+def search(args, console: Console) -> dict[str, object]:
+    """Greedy search over SEARCH_STEPS on dev sentences and dev speakers: a step is kept
+    when it lowers the two recognisers' mean CER."""
+    kept: dict[str, object] = {}
+    recognisers = Recognisers(require_engine_assets().whisper_dir, args.vosk_dir, args.threads)
+    table = Table(title="G2P rendering search (dev sentences, dev speakers)")
+    for column in ("step", "whisper CER", "vosk CER", "mean", "rise st", "kept"):
+        table.add_column(column)
+
+    def score(options: dict[str, object]) -> tuple[float, float, float | None]:
+        summary = summarise(run_front_end(args, options, "dev", recognisers))
+        whisper, vosk = summary["overall whisper"], summary["overall vosk"]
+        assert whisper is not None and vosk is not None
+        return whisper, vosk, summary["question rise (st)"]
+
+    whisper, vosk, rise = score(kept)
+    best, best_rise = (whisper + vosk) / 2, rise
+    table.add_row("defaults", f"{whisper:.3f}", f"{vosk:.3f}", f"{best:.3f}", _fmt(rise), "-")
+    for step in SEARCH_STEPS:
+        trial = {**kept, **step}
+        whisper, vosk, rise = score(trial)
+        mean = (whisper + vosk) / 2
+        if step.keys() == {"question_rise"}:  # judged by the pitch, not the recognisers
+            keep = (rise or 0) > (best_rise or 0) + 2 and mean <= best + 0.01
+        else:
+            keep = mean < best
+        if keep:
+            kept, best, best_rise = trial, mean, rise
+        label = ", ".join(f"{k}={v!r}" for k, v in step.items())
+        row = (label, f"{whisper:.3f}", f"{vosk:.3f}", f"{mean:.3f}", _fmt(rise), str(keep))
+        table.add_row(*row)
+        console.print(f"  {label}: whisper {whisper:.3f} vosk {vosk:.3f} kept={keep}")
+    console.print(table)
+    console.print(f"Kept: {kept}")
+    return kept
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.2f}"
+
+
+def print_report(console: Console, columns: dict[str, dict[str, float | None]]) -> None:
+    table = Table(title="Korean: CER by category (held-out sentences and speakers)")
+    table.add_column("measure")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for key in next(iter(columns.values())):
+        cells = []
+        for summary in columns.values():
+            value = summary[key]
+            if value is None:
+                cells.append("-")
+            elif key.startswith(("question", "DNSMOS")):
+                cells.append(f"{value:.2f}")
+            else:
+                cells.append(f"{value * 100:.1f}%")
+        table.add_row(key, *cells)
+    console.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", help="Also run the front end of this git revision.")
+    parser.add_argument("--search", action="store_true", help="Tune G2P renderings on dev.")
+    parser.add_argument("--speakers", type=int, default=4, help="Voices to clone (0 = all).")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-mos", action="store_true", help="Skip DNSMOS.")
+    parser.add_argument("--json", type=Path, help="Also write every transcript here.")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--vosk-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    console = Console(width=200)
+    # Read here, not by the worker: a baseline's own voiceclone may not know this asset.
+    args.vosk_dir = args.vosk_dir or require_engine_assets().vosk_korean_dir
+
+    if args.worker:
+        utterances = run_front_end(args, None, "held-out")
+        args.worker.write_text(json.dumps([asdict(u) for u in utterances]))
+        return 0
+    if args.search:
+        search(args, console)
+        return 0
+    columns: dict[str, list[Utterance]] = {}
+    if args.baseline:
+        columns[f"front end at {args.baseline}"] = run_baseline(args.baseline, args)
+    columns["this front end"] = run_front_end(args, None, "held-out")
+    print_report(console, {name: summarise(rows) for name, rows in columns.items()})
+    console.print(
+        "Command: python bench/korean.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    )
+    if args.json:
+        everything = {name: [asdict(u) for u in rows] for name, rows in columns.items()}
+        args.json.write_text(json.dumps(everything, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
