@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -235,3 +236,29 @@ def test_bodies_over_the_limit_are_refused_before_they_are_read(tmp_path: Path) 
 
         small = httpx.post(f"{url}/v1/speech", json={"text": "Hi.", "voice": FAKE_STOCK_VOICE})
         assert small.status_code == 401  # within the limit: the key is what it lacks
+
+
+MIGRATE_IN_A_NEW_PROCESS = """
+import sys
+from voiceclone.db import migrate
+migrate(sys.argv[1])
+"""
+
+
+def test_replicas_starting_together_on_a_fresh_database_take_turns_migrating() -> None:
+    from service_support import temporary_postgres_database
+
+    from voiceclone.db.migrate import current_revision, head_revision
+
+    with temporary_postgres_database() as url:
+        starters = [
+            subprocess.Popen(
+                [sys.executable, "-c", MIGRATE_IN_A_NEW_PROCESS, url],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        failures = [p.stderr.read() for p in starters if p.wait(timeout=120) != 0]
+        assert not failures, failures[0]
+        assert current_revision(url) == head_revision()

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from voiceclone.db.session import make_engine
 
@@ -22,12 +23,22 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+MIGRATION_LOCK_ID = 0x766F696365636C6F  # "voiceclo": one advisory lock for all replicas
+"""Postgres advisory lock held while migrating, so replicas that start together take turns:
+the first upgrades, the others wait and then find the database at head."""
+
+
 def migrate(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (run at every start; idempotent)."""
+    """Bring the database at ``url`` up to ``revision`` (run at every start; idempotent;
+    on Postgres one process at a time)."""
     config = alembic_config(url)
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": MIGRATION_LOCK_ID}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:
