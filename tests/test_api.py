@@ -267,7 +267,7 @@ def test_oversized_upload_is_413(api: Api) -> None:
     assert_error(legacy, 413, "payload_too_large")
 
 
-def test_multipart_parser_spools_to_disk_in_constant_memory() -> None:
+def test_multipart_parser_spools_to_disk_in_constant_memory(tmp_path: Path) -> None:
     """20 MB through the parser: Python allocations stay far below the upload size."""
     size, piece = 20_000_000, 64 * 1024
     head = b'--b\r\nContent-Disposition: form-data; name="files"; filename="x.wav"\r\n\r\n'
@@ -293,7 +293,9 @@ def test_multipart_parser_spools_to_disk_in_constant_memory() -> None:
     }
 
     async def run() -> int:
-        form = await read_multipart(Request(scope, receive_chunks), max_file_bytes=size * 2)
+        form = await read_multipart(
+            Request(scope, receive_chunks), max_file_bytes=size * 2, folder=tmp_path
+        )
         try:
             [upload] = form.files
             return upload.path.stat().st_size
@@ -312,7 +314,9 @@ def test_multipart_parser_spools_to_disk_in_constant_memory() -> None:
     sent = 0
 
     async def too_big() -> None:
-        await read_multipart(Request(scope, receive_chunks), max_file_bytes=1_000_000)
+        await read_multipart(
+            Request(scope, receive_chunks), max_file_bytes=1_000_000, folder=tmp_path
+        )
 
     with pytest.raises(PayloadTooLarge):
         anyio.run(too_big)

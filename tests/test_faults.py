@@ -3,10 +3,12 @@ cost nothing, bad uploads and names. Each test here fails without the fix it cov
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,6 +25,7 @@ from test_audio import RATE, with_pauses
 from voiceclone.audio.reference import prepare_reference
 from voiceclone.audio.vad import WINDOW_SECONDS
 from voiceclone.errors import InvalidAudio
+from voiceclone.scratch import SCRATCH_DIR
 from voiceclone.settings import get_settings
 
 IDLE_S = 0.6
@@ -262,3 +265,33 @@ def test_replicas_starting_together_on_a_fresh_database_take_turns_migrating() -
         failures = [p.stderr.read() for p in starters if p.wait(timeout=120) != 0]
         assert not failures, failures[0]
         assert current_revision(url) == head_revision()
+
+
+def test_temporary_files_live_under_home_and_a_dead_process_s_are_removed_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    scratch = tmp_path / "home" / SCRATCH_DIR
+    left_behind = scratch / str(finished.pid) / "job-half-written.wav"
+    left_behind.parent.mkdir(parents=True)
+    left_behind.write_bytes(b"RIFF")
+    ours = scratch / str(os.getpid()) / "in-use.tmp"
+    ours.parent.mkdir(parents=True)
+    ours.write_bytes(b"busy")
+
+    system_temp = tmp_path / "system-temp"
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    with unwritable(system_temp), running_api(tmp_path) as api:
+        assert not left_behind.parent.exists()  # the killed process's files are gone
+        assert ours.exists()  # a running process's are not
+        ours.unlink()
+        assert create_voice(api).status_code == 201
+        body = {"text": "Hello there.", "voice": FAKE_STOCK_VOICE, "format": "mp3"}
+        job = api.client.post("/v1/jobs", headers=api.alice, json=body).json()
+        assert api.wait_for_job(job["id"])["status"] == "succeeded"
+        converted = api.client.get(f"/v1/jobs/{job['id']}/audio?format=wav", headers=api.alice)
+        assert converted.status_code == 200
+    # uploads, renders and conversions were made there (the system's temp refused them),
+    # and each was cleaned up
+    assert ours.parent.is_dir() and not list(ours.parent.rglob("*"))

@@ -34,6 +34,7 @@ from voiceclone.jobs import open_queue
 from voiceclone.metrics import watch_jobs
 from voiceclone.safety.consent import warn_if_consent_off
 from voiceclone.safety.marks import warn_if_unmarked
+from voiceclone.scratch import remove_dead_scratch
 from voiceclone.services.capacity import CAPACITY
 from voiceclone.services.jobs import jobs_by_status
 from voiceclone.services.keys import any_api_key_exists
@@ -119,6 +120,7 @@ def _start(
 ) -> None:
     warn_if_unmarked(settings)
     warn_if_consent_off(settings)
+    remove_dead_scratch(settings)
     migrate(settings.database_url)
     factory = make_session_factory(settings.database_url)
     app.state.session_factory = factory

@@ -17,6 +17,7 @@ from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, Unauthorized
 from voiceclone.jobs.base import JobQueue
 from voiceclone.logs import add_to_context
+from voiceclone.scratch import scratch_folder
 from voiceclone.services.keys import Caller, authenticate
 from voiceclone.services.links import LinkSigner
 from voiceclone.services.oidc import OidcVerifier, looks_like_jwt
@@ -227,7 +228,9 @@ async def upload_form(
 ) -> AsyncIterator[MultipartForm]:
     """The multipart body, streamed to temporary files (after the caller is authenticated,
     so nobody can fill the disk without a key). The files are removed afterwards."""
-    form = await read_multipart(request, max_file_bytes=settings.max_upload_bytes)
+    form = await read_multipart(
+        request, max_file_bytes=settings.max_upload_bytes, folder=scratch_folder(settings)
+    )
     try:
         yield form
     finally:

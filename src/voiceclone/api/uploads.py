@@ -207,8 +207,8 @@ class _FormBuilder:
             sink.close()
 
 
-async def read_multipart(request: Request, *, max_file_bytes: int) -> MultipartForm:
-    """Parse a ``multipart/form-data`` body, spooling files to a fresh temporary folder.
+async def read_multipart(request: Request, *, max_file_bytes: int, folder: Path) -> MultipartForm:
+    """Parse a ``multipart/form-data`` body, spooling files to a fresh folder in ``folder``.
 
     Raises :class:`PayloadTooLarge` once the file parts together pass ``max_file_bytes``
     and :class:`BadUpload` for a body that is not a well-formed form. The caller must
@@ -229,7 +229,7 @@ async def read_multipart(request: Request, *, max_file_bytes: int) -> MultipartF
     except LookupError:
         charset = "utf-8"
 
-    directory = Path(tempfile.mkdtemp(prefix="voiceclone-upload-"))
+    directory = Path(tempfile.mkdtemp(prefix="upload-", dir=folder))
     builder = _FormBuilder(directory, max_file_bytes, charset)
     callbacks = {
         name: getattr(builder, name)

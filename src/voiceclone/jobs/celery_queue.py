@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voiceclone.engines.base import Engine
 from voiceclone.jobs.runner import run_job
 from voiceclone.logs import json_line
+from voiceclone.scratch import remove_dead_scratch
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.tracing import instrument_celery
@@ -109,6 +110,7 @@ def run_worker(
     """Run a Celery worker for ``settings.engine_queue`` until it is told to stop. With
     ``worker_metrics_port`` set, it serves Prometheus metrics there."""
     setup_logging.connect(_keep_our_logging, weak=False)
+    remove_dead_scratch(settings)
     if log_format == "json":
         celery_worker_app.safe_say = _say_as_record
     if settings.worker_metrics_port:

@@ -27,6 +27,7 @@ from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import NotFound, VoiceCloneError
 from voiceclone.logs import add_to_context, log_context
 from voiceclone.safety.marks import job_subject, provenance_tags
+from voiceclone.scratch import scratch_folder
 from voiceclone.services.speech import synthesize
 from voiceclone.services.voices import find_voice, voice_profile
 from voiceclone.settings import Settings, get_settings
@@ -171,6 +172,7 @@ def _run_claimed(
         job.format,
         engine.sample_rate,
         provenance_tags(subject),
+        scratch_folder(settings or get_settings()),
     )
     words_key = captions_key(job.owner, job.id)
     try:
@@ -328,11 +330,12 @@ class _ProgressTracker:
 
 
 def _render_to_temp_file(
-    chunks: Iterator[AudioChunk], fmt: str, sample_rate: int, tags: Tags
+    chunks: Iterator[AudioChunk], fmt: str, sample_rate: int, tags: Tags, folder: Path
 ) -> _Rendered:
-    """Encode the chunks into a temp file as they come; never the whole audio in memory."""
+    """Encode the chunks into a temp file in ``folder`` as they come; never the whole audio
+    in memory."""
     suffix = "." + output_format(fmt).extension
-    handle, name = tempfile.mkstemp(prefix="voiceclone-job-", suffix=suffix)
+    handle, name = tempfile.mkstemp(prefix="job-", suffix=suffix, dir=folder)
     path = Path(name)
     samples = 0
 

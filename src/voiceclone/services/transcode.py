@@ -48,16 +48,18 @@ def convert_object(
     source_format: str,
     target_format: str,
     pcm_rate: int,
+    folder: Path,
     tags: Tags | None = None,
 ) -> Converted:
     """Re-encode the object at ``key`` (in ``source_format``) as ``target_format``.
 
     ``pcm_rate`` is the sample rate of raw PCM sources (the engine's rate); other formats
     carry their own. ``tags`` go into the new container (the audio keeps its watermark).
+    The files are made under ``folder``.
     """
     source = output_format(source_format)
     target = output_format(target_format)
-    folder = Path(tempfile.mkdtemp(prefix="voiceclone-convert-"))
+    folder = Path(tempfile.mkdtemp(prefix="convert-", dir=folder))
     try:
         source_path = folder / f"source.{source.extension}"
         with source_path.open("wb") as sink:

@@ -32,6 +32,7 @@ from voiceclone.api.urls import job_audio_url
 from voiceclone.audio.encode import output_format
 from voiceclone.logs import add_to_context
 from voiceclone.safety.marks import job_subject, provenance_tags
+from voiceclone.scratch import scratch_folder
 from voiceclone.services import jobs
 from voiceclone.services.jobs import JobInfo
 from voiceclone.services.keys import Caller
@@ -159,6 +160,7 @@ def get_job_audio(
         info.format,
         target,
         engine.sample_rate,
+        scratch_folder(request.app.state.settings),
         provenance_tags(job_subject(job_id)),
     )
     return file_response(
