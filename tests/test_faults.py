@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,14 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from api_support import Api, assert_error, create_voice, live_server, running_api
+from api_support import (
+    Api,
+    api_settings,
+    assert_error,
+    create_voice,
+    live_server,
+    running_api,
+)
 from fakes import FAKE_STOCK_VOICE, FakeEngine
 from starlette.websockets import WebSocketDisconnect
 from test_audio import RATE, with_pauses
@@ -26,7 +34,9 @@ from voiceclone.audio.reference import prepare_reference
 from voiceclone.audio.vad import WINDOW_SECONDS
 from voiceclone.errors import InvalidAudio
 from voiceclone.scratch import SCRATCH_DIR
+from voiceclone.services.janitor import collect_garbage
 from voiceclone.settings import get_settings
+from voiceclone.storage import open_store
 
 IDLE_S = 0.6
 
@@ -295,3 +305,69 @@ def test_temporary_files_live_under_home_and_a_dead_process_s_are_removed_at_sta
     # uploads, renders and conversions were made there (the system's temp refused them),
     # and each was cleaned up
     assert ours.parent.is_dir() and not list(ours.parent.rglob("*"))
+
+
+def _stored(tmp_path: Path) -> set[str]:
+    root = tmp_path / "objects"
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+
+def test_a_delete_during_a_storage_outage_changes_nothing(api: Api, tmp_path: Path) -> None:
+    voice_id = create_voice(api).json()["id"]
+    body = {"text": "Hello there.", "voice": FAKE_STOCK_VOICE}
+    job_id = api.client.post("/v1/jobs", headers=api.alice, json=body).json()["id"]
+    assert api.wait_for_job(job_id)["status"] == "succeeded"
+    before = _stored(tmp_path)
+    assert any(key.startswith("results/") for key in before)
+    assert any(key.startswith("voices/") for key in before)
+
+    with unwritable(tmp_path / "objects"):
+        for path in (f"/v1/jobs/{job_id}", f"/v1/voices/{voice_id}"):
+            refused = api.client.delete(path, headers=api.alice)
+            assert refused.status_code == 503, refused.text
+            assert api.client.get(path, headers=api.alice).status_code == 200
+    assert _stored(tmp_path) == before
+
+    for path in (f"/v1/jobs/{job_id}", f"/v1/voices/{voice_id}"):
+        assert api.client.delete(path, headers=api.alice).status_code == 204
+        assert api.client.get(path, headers=api.alice).status_code == 404
+    assert not {key for key in _stored(tmp_path) if not key.startswith("health/")}
+
+
+def test_the_janitor_removes_objects_no_row_points_to(api: Api, tmp_path: Path) -> None:
+    voice_id = create_voice(api).json()["id"]
+    store = api.client.app.state.store
+    orphan = f"voices/alice/{uuid.uuid4()}.wav"
+    store.put_bytes(orphan, b"RIFF", "audio/wav")
+    kept = _stored(tmp_path) - {orphan}
+    factory = api.client.app.state.session_factory
+
+    assert collect_garbage(factory, store, grace_seconds=3600) == []  # too fresh to judge
+    assert collect_garbage(factory, store, grace_seconds=0, dry_run=True) == [orphan]
+    assert orphan in _stored(tmp_path)
+    assert collect_garbage(factory, store, grace_seconds=0) == [orphan]
+    assert _stored(tmp_path) == kept  # the voice's own sample stays
+    assert api.client.get(f"/v1/voices/{voice_id}", headers=api.alice).status_code == 200
+
+
+def test_voiceclone_storage_gc_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from voiceclone.cli import app as cli
+
+    settings = api_settings(tmp_path)
+    for name in ("database_url", "storage_url", "home"):
+        monkeypatch.setenv(f"VOICECLONE_{name.upper()}", str(getattr(settings, name)))
+    get_settings.cache_clear()
+    try:
+        store = open_store(settings.storage_url, settings)
+        store.put_bytes(f"results/bob/{uuid.uuid4()}.wav", b"RIFF")
+        listed = CliRunner().invoke(cli, ["storage", "gc", "--grace-seconds", "0", "--dry-run"])
+        assert listed.exit_code == 0 and "Would remove 1 object" in listed.output
+        removed = CliRunner().invoke(cli, ["storage", "gc", "--grace-seconds", "0"])
+        assert removed.exit_code == 0 and "Removed 1 object" in removed.output
+        assert store.list_keys("results") == []
+    finally:
+        get_settings.cache_clear()

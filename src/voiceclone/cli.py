@@ -33,6 +33,8 @@ consent_app = typer.Typer(help="Spoken consent for cloning.", no_args_is_help=Tr
 app.add_typer(consent_app, name="consent")
 signing_app = typer.Typer(help="The key that signs audio links.", no_args_is_help=True)
 app.add_typer(signing_app, name="signing-key")
+storage_app = typer.Typer(help="The object store.", no_args_is_help=True)
+app.add_typer(storage_app, name="storage")
 
 console = Console(stderr=True)
 #: Tables go to standard output; piped, they are not cut to 80 columns.
@@ -343,6 +345,35 @@ def watermark_detect(
             f"subject hash {found.payload & 0xFF}"
         )
     raise typer.Exit(code=0 if found.detected else 1)
+
+
+@storage_app.command("gc")
+def storage_gc(
+    grace_seconds: Annotated[
+        float | None,
+        typer.Option(help="Spare objects written this recently (default: the setting)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be removed.")] = False,
+) -> None:
+    """Remove stored objects that no voice or job points to any more."""
+    from voiceclone.db import make_session_factory, migrate
+    from voiceclone.services.janitor import collect_garbage
+    from voiceclone.settings import get_settings
+    from voiceclone.storage import open_store
+
+    settings = get_settings()
+    grace = settings.storage_gc_grace_seconds if grace_seconds is None else grace_seconds
+    try:
+        migrate(settings.database_url)
+        store = open_store(settings.storage_url, settings)
+        factory = make_session_factory(settings.database_url)
+        orphans = collect_garbage(factory, store, grace, dry_run=dry_run)
+    except VoiceCloneError as error:
+        raise _fail(error) from error
+    for key in orphans:
+        print(key)
+    verb = "Would remove" if dry_run else "Removed"
+    console.print(f"{verb} {len(orphans)} object(s) that no row points to.")
 
 
 @contextlib.contextmanager

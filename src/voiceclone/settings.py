@@ -157,6 +157,20 @@ class Settings(BaseSettings):
     storage_part_bytes: int = Field(
         5 * 1024 * 1024, description="Part size of multipart uploads (S3's minimum is 5 MiB)."
     )
+    storage_gc_grace_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description=(
+            "The storage janitor spares objects written this recently: their rows may not "
+            "be committed yet."
+        ),
+    )
+    storage_gc_interval_seconds: float = Field(
+        6 * 3600.0,
+        ge=0,
+        description="How often the service runs the storage janitor (0: never; see "
+        "`voiceclone storage gc`).",
+    )
     storage_timeout_seconds: int = Field(
         30, gt=0, description="Longest wait for one object-store request."
     )

@@ -36,6 +36,7 @@ from voiceclone.safety.consent import warn_if_consent_off
 from voiceclone.safety.marks import warn_if_unmarked
 from voiceclone.scratch import remove_dead_scratch
 from voiceclone.services.capacity import CAPACITY
+from voiceclone.services.janitor import ScheduledJanitor
 from voiceclone.services.jobs import jobs_by_status
 from voiceclone.services.keys import any_api_key_exists
 from voiceclone.services.links import LinkSigner
@@ -146,12 +147,17 @@ def _start(
     queue = open_queue(settings, factory, app.state.store, app.state.engine, app.state.engines)
     app.state.queue = queue
     queue.start()
+    app.state.janitor = ScheduledJanitor(factory, app.state.store, settings)
+    app.state.janitor.start()
     with session_scope(factory) as session:
         if not any_api_key_exists(session):
             print(NO_KEY_HINT, file=sys.stderr, flush=True)
 
 
 def _stop(app: FastAPI) -> None:
+    janitor = getattr(app.state, "janitor", None)
+    if janitor is not None:
+        janitor.stop()
     queue = getattr(app.state, "queue", None)
     if queue is not None:
         queue.stop()

@@ -180,15 +180,16 @@ def list_jobs(session: Session, owner: str, limit: int = 50, offset: int = 0) ->
 
 
 def delete_job(session: Session, store: ObjectStore, owner: str, job_id: str) -> None:
-    """Remove a job and its audio. A queued or running one is stopped: its runner finds
-    the row gone at its next chunk and keeps nothing it made."""
+    """Remove a job's audio and captions, then the job. The objects go first: when the
+    store fails, the job is still there to delete again, and nothing is left unreachable.
+    A queued or running job is stopped: its runner finds the row gone at its next chunk
+    and keeps nothing it made."""
     job = _owned_job(session, owner, job_id)
-    result = job.result_key
+    if job.result_key:
+        store.delete(job.result_key)
+    store.delete(captions_key(job.owner, job.id))
     session.delete(job)
     session.commit()
-    if result:
-        store.delete(result)
-    store.delete(captions_key(job.owner, job.id))
 
 
 def cancel_job(session: Session, owner: str, job_id: str) -> JobInfo:

@@ -271,17 +271,19 @@ def delete_voice(
     voice_id: str,
     actor_key_id: str | None = None,
 ) -> None:
-    """Remove the voice's row (and so its profile and consent evidence), then its stored
-    samples and consent recording."""
+    """Remove the voice's stored samples and consent recording, then its row (and so its
+    profiles and consent evidence). The objects go first: when the store fails, the voice
+    is still there to delete again, and nothing is left unreachable."""
     voice = _owned_voice(session, owner, voice_id)
     keys = list(voice.sample_keys)
     if voice.consent and voice.consent.get("recording_key"):
         keys.append(voice.consent["recording_key"])
+    for key in keys:
+        store.delete(key)
     session.execute(delete(VoiceEngineProfile).where(VoiceEngineProfile.voice_id == voice.id))
     session.delete(voice)
     audit.record(session, "voice.deleted", owner, actor_key_id, voice_id, {"name": voice.name})
     session.commit()
-    _delete_quietly(store, keys)
 
 
 def consent_evidence(session: Session, owner: str, voice_id: str) -> dict[str, Any] | None:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from voiceclone.errors import NotFound
 
 DEFAULT_CHUNK_SIZE = 256 * 1024
+
+
+class StoredObject(NamedTuple):
+    key: str
+    modified: datetime
 
 
 @runtime_checkable
@@ -51,6 +57,10 @@ class ObjectStore(Protocol):
 
     def list_keys(self, prefix: str) -> list[str]:
         """Keys under ``prefix`` (whole path segments), sorted."""
+        ...
+
+    def list_objects(self, prefix: str) -> list[StoredObject]:
+        """Keys under ``prefix`` with when each was last written, sorted by key."""
         ...
 
     def url_for(self, key: str) -> str:

@@ -18,7 +18,13 @@ from urllib.parse import quote
 
 from voiceclone.errors import Conflict, NotFound, StorageUnavailable
 from voiceclone.settings import Settings
-from voiceclone.storage.base import DEFAULT_CHUNK_SIZE, check_range, object_exists, range_stop
+from voiceclone.storage.base import (
+    DEFAULT_CHUNK_SIZE,
+    StoredObject,
+    check_range,
+    object_exists,
+    range_stop,
+)
 
 GCS_ENDPOINT = "https://storage.googleapis.com"
 _CONSISTENT_READ_TRIES = 5
@@ -134,12 +140,17 @@ class GcsStore:
             self.delete(key)
 
     def list_keys(self, prefix: str) -> list[str]:
+        return [found.key for found in self.list_objects(prefix)]
+
+    def list_objects(self, prefix: str) -> list[StoredObject]:
         wanted = prefix.strip("/")
         query = self._prefix + (f"{wanted}/" if wanted else "")
         with _reachable():
             blobs = self._client.list_blobs(self._bucket_name, prefix=query, **self._call)
-            names = [blob.name for blob in blobs]
-        return sorted(name[len(self._prefix) :] for name in names)
+            found = [
+                StoredObject(blob.name[len(self._prefix) :], blob.updated) for blob in blobs
+            ]
+        return sorted(found)
 
 
 def _same_version(response: Any, blob: Any) -> bool:

@@ -22,6 +22,7 @@ from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import (
     DEFAULT_CHUNK_SIZE,
     ObjectStore,
+    StoredObject,
     check_range,
     object_exists,
     range_stop,
@@ -150,13 +151,18 @@ class ObstoreStore:
                     self.delete(key)
 
     def list_keys(self, prefix: str) -> list[str]:
+        return [found.key for found in self.list_objects(prefix)]
+
+    def list_objects(self, prefix: str) -> list[StoredObject]:
         prefix = prefix.strip("/")
         try:
             with _reachable():
                 pages = list(obstore.list(self._store, prefix or None))
         except _MISSING:
             return []
-        return sorted(meta["path"] for page in pages for meta in page)
+        return sorted(
+            StoredObject(meta["path"], meta["last_modified"]) for page in pages for meta in page
+        )
 
 
 @contextlib.contextmanager
