@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from api_support import (
     live_server,
     running_api,
 )
-from fakes import FAKE_STOCK_VOICE, FakeEngine
+from fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until
 from starlette.websockets import WebSocketDisconnect
 from test_audio import RATE, with_pauses
 
@@ -371,3 +372,29 @@ def test_voiceclone_storage_gc_on_the_command_line(
         assert store.list_keys("results") == []
     finally:
         get_settings.cache_clear()
+
+
+def test_a_job_waits_out_a_database_lock_longer_than_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOICECLONE_SQLITE_BUSY_TIMEOUT_MS", "100")
+    monkeypatch.setenv("VOICECLONE_JOB_PROGRESS_INTERVAL_SECONDS", "0.05")
+    get_settings.cache_clear()
+    slow = FakeEngine(chunk_delay=0.3)  # a job of several chunks, under way for a while
+    try:
+        with running_api(tmp_path, slow) as api:
+            text = " ".join(f"Sentence number {n}." for n in range(12))
+            body = {"text": text, "voice": FAKE_STOCK_VOICE}
+            job_id = api.client.post("/v1/jobs", headers=api.alice, json=body).json()["id"]
+            wait_until(lambda: slow.chunks_made > 0, timeout=10)
+            locker = sqlite3.connect(tmp_path / "voiceclone.db", isolation_level=None)
+            locker.execute("BEGIN EXCLUSIVE")  # held ten times the busy timeout and more
+            during = api.client.get(f"/v1/jobs/{job_id}", headers=api.alice).json()["status"]
+            time.sleep(1.5)
+            locker.execute("COMMIT")
+            locker.close()
+            finished = api.wait_for_job(job_id)
+    finally:
+        get_settings.cache_clear()
+    assert during == "running"  # the lock came while the job was speaking
+    assert finished["status"] == "succeeded", finished

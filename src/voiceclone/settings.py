@@ -136,6 +136,14 @@ class Settings(BaseSettings):
         "", description="SQLAlchemy URL; default sqlite:///{home}/voiceclone.db."
     )
     sqlite_busy_timeout_ms: int = Field(30_000, description="SQLite waits this long for a lock.")
+    database_retry_seconds: float = Field(
+        300.0,
+        ge=0,
+        description=(
+            "A job's database steps are retried this long while the database is locked, "
+            "restarting or failing over, before the job fails."
+        ),
+    )
     database_connect_timeout_seconds: int = Field(
         5, gt=0, description="How long a new database connection may take (Postgres)."
     )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voiceclone.audio.chunk import AudioChunk, WordTiming
 from voiceclone.audio.encode import Tags, encode_chunks, finish_wav, output_format
 from voiceclone.db.models import UNFINISHED_STATUSES, Job, JobStatus, utcnow
+from voiceclone.db.retry import retried_while_transient
 from voiceclone.db.session import rows_changed, session_scope
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import NotFound, VoiceCloneError
@@ -193,6 +194,7 @@ def _run_claimed(
 # -- state changes ------------------------------------------------------------------------
 
 
+@retried_while_transient
 def _claim(session_factory: SessionFactory, job_id: uuid.UUID) -> _ClaimedJob | None:
     """Mark an unfinished job running (attempts + 1) and snapshot what it needs."""
     now = utcnow()
@@ -231,6 +233,7 @@ def _claim(session_factory: SessionFactory, job_id: uuid.UUID) -> _ClaimedJob | 
         )
 
 
+@retried_while_transient
 def _finish(
     session_factory: SessionFactory,
     job_id: uuid.UUID,
@@ -258,6 +261,7 @@ def _finish(
         return changed > 0
 
 
+@retried_while_transient
 def _status_of(session_factory: SessionFactory, job_id: uuid.UUID) -> str | None:
     with session_scope(session_factory) as session:
         return session.scalar(select(Job.status).where(Job.id == job_id))
@@ -266,6 +270,7 @@ def _status_of(session_factory: SessionFactory, job_id: uuid.UUID) -> str | None
 # -- synthesis ----------------------------------------------------------------------------
 
 
+@retried_while_transient
 def _load_profile(
     session_factory: SessionFactory, engine: Engine, job: _ClaimedJob, store: ObjectStore
 ) -> VoiceProfile:
@@ -315,6 +320,7 @@ class _ProgressTracker:
     def _progress(self) -> float:
         return min(self._chars_done / self._total_chars, MAX_PROGRESS_BEFORE_DONE)
 
+    @retried_while_transient
     def _write_progress(self) -> bool:
         with session_scope(self._session_factory) as session:
             changed = rows_changed(

@@ -147,9 +147,7 @@ class GcsStore:
         query = self._prefix + (f"{wanted}/" if wanted else "")
         with _reachable():
             blobs = self._client.list_blobs(self._bucket_name, prefix=query, **self._call)
-            found = [
-                StoredObject(blob.name[len(self._prefix) :], blob.updated) for blob in blobs
-            ]
+            found = [StoredObject(blob.name[len(self._prefix) :], blob.updated) for blob in blobs]
         return sorted(found)
 
 
