@@ -7,6 +7,7 @@ the usual home. Texts are short: synthesis runs at about 0.3x real time on this 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -439,3 +440,68 @@ def test_scale_out_workers_run_jobs_and_take_over_a_dead_ones(tmp_path: Path, as
 
 def _audio_or_frame(message: bytes | str) -> bytes | dict:
     return message if isinstance(message, bytes) else json.loads(message)
+
+
+RABBITMQ_URL = os.environ.get("VOICECLONE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+TAKEOVER_SECONDS = 60
+
+
+def test_on_rabbitmq_an_idle_worker_takes_over_a_killed_one_s_job_at_once(
+    tmp_path: Path, asset_paths
+):
+    """The broker redelivers a job the moment its worker's connection drops (kill -9, an OOM
+    kill, a pod evicted), not after a visibility timeout: an idle worker finishes it, once."""
+    queue = f"voiceclone-e2e-{uuid.uuid4().hex[:8]}"
+    api = Server(
+        tmp_path, extra_env={"VOICECLONE_QUEUE_URL": RABBITMQ_URL, "VOICECLONE_QUEUE_NAME": queue}
+    )
+    headers = {"Authorization": f"Bearer {api.create_key('erin')}"}
+    api.start()
+    workers = {name: _start_worker(api, name) for name in ("worker-a", "worker-b")}
+    text = "This job is taken by one of two workers. That one is killed while it speaks."
+    try:
+        for name in workers:
+            _wait_for_line(tmp_path / f"{name}.log", "ready", STARTUP_SECONDS)
+        with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
+            job = client.post("/v1/jobs", json={"text": text, "voice": "af_heart"}).json()
+            _wait_until_running(client, job["id"], STARTUP_SECONDS, tmp_path / "worker-a.log")
+            taker = next(
+                name
+                for name in workers
+                if job["id"] in (tmp_path / f"{name}.log").read_text(errors="replace")
+            )
+            workers[taker].send_signal(signal.SIGKILL)
+            workers[taker].wait(timeout=30)
+            killed_at = time.monotonic()
+            done = _wait_for_job(client, job["id"], timeout=TAKEOVER_SECONDS)
+            assert time.monotonic() - killed_at < TAKEOVER_SECONDS
+            assert done["status"] == "succeeded", done
+            assert done["attempts"] == 2
+    finally:
+        for worker in workers.values():
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=30)
+        api.stop()
+        _delete_amqp_queues(queue)
+    assert _stored_results(tmp_path) == [
+        f"results/erin/{job['id']}-words.json",
+        f"results/erin/{job['id']}.wav",
+    ]
+
+
+def _wait_for_line(log: Path, word: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while word not in (log.read_text(errors="replace") if log.exists() else ""):
+        assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
+        time.sleep(0.2)
+
+
+def _delete_amqp_queues(prefix: str) -> None:
+    from kombu import Connection
+
+    with Connection(RABBITMQ_URL) as connection:
+        channel = connection.channel()
+        for suffix in ("", ".kokoro"):
+            with contextlib.suppress(Exception):
+                channel.queue_delete(prefix + suffix)

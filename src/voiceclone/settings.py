@@ -220,8 +220,10 @@ class Settings(BaseSettings):
         "",
         description=(
             "Empty: jobs run in the server's own worker pool. A Celery broker URL "
-            "(redis://host:6379/0): API replicas only send jobs there, and "
-            "`voiceclone worker` processes, which own the engine, run them."
+            "(amqp://user:pass@host:5672// or redis://host:6379/0): API replicas only send "
+            "jobs there, and `voiceclone worker` processes, which own the engine, run them. "
+            "RabbitMQ hands a dead worker's job to another at once; Redis only after "
+            "queue_visibility_timeout_s."
         ),
     )
     queue_name: str = Field(

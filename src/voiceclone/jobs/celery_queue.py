@@ -1,10 +1,11 @@
-"""Scale-out job queue: Celery on Redis.
+"""Scale-out job queue: Celery on RabbitMQ (``amqp://``) or Redis (``redis://``).
 
 API replicas only send job ids to the broker; ``voiceclone worker`` processes (the machines
 that own the engine, GPU ones in production) run them with the same runner as the embedded
 pool. The ``jobs`` table stays the truth: messages carry nothing but the id. Messages are
-acknowledged only after the job finished, so a job whose worker died is delivered again
-(after ``queue_visibility_timeout_s``) and resumes like a job after a crash.
+acknowledged only after the job finished, so a job whose worker died is delivered again and
+resumes like a job after a crash: at once on RabbitMQ, which redelivers when the worker's
+connection drops; on Redis only after ``queue_visibility_timeout_s``.
 """
 
 from __future__ import annotations
@@ -127,5 +128,8 @@ def run_worker(
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
+            # A node name of its own: two workers on one host must not share the remote
+            # control queue, which RabbitMQ makes exclusive to the first.
+            f"--hostname=voiceclone-{os.getpid()}@%h",
         ]
     )
