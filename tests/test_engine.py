@@ -401,3 +401,27 @@ def test_korean_questions_end_higher_than_the_model_says_them(asset_paths):
     statement, english = "이 버스는 시청에 갑니다.", "Is this the bus to the city hall?"
     assert final_pitch(5.0, statement, "ko") == pytest.approx(final_pitch(0.0, statement, "ko"))
     assert final_pitch(5.0, english, "en-us") == pytest.approx(final_pitch(0.0, english, "en-us"))
+
+
+def test_a_phone_band_reference_still_gives_intelligible_speech(
+    engine, reference_voices, transcribe
+):
+    """A clip that went through an 8 kHz phone line once made the clone say other words."""
+    import soundfile as sf
+
+    from voiceclone.audio.reference import prepare_reference
+    from voiceclone.engines.base import VoiceSample
+
+    name = next(iter(reference_voices))
+    raw, rate = sf.read(reference_voices[name], dtype="float32", always_2d=True)
+    audio = soxr.resample(raw.mean(axis=1), rate, engine.sample_rate)
+    phone = soxr.resample(
+        soxr.resample(audio, engine.sample_rate, 8_000), 8_000, engine.sample_rate
+    )
+    sample = VoiceSample(prepare_reference(phone, engine.sample_rate), engine.sample_rate)
+    voice = engine.create_voice([sample], ["en-us"])
+    assert voice.details["narrow_band"] is True
+    for line in ("Please bring the blue folder to the meeting.", SENTENCE):
+        spoken = engine.synthesize_all(line, voice, "en-us")
+        heard = transcribe(soxr.resample(spoken, engine.sample_rate, 16_000))
+        assert _word_errors(line, heard) <= 1, heard

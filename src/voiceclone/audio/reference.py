@@ -34,6 +34,11 @@ TRIM_MARGIN_SECONDS = 0.1
 PEAK_CEILING_DBFS = -1.0
 CLIPPED_SAMPLE_LEVEL = 0.999
 POOL_GAP_SECONDS = 0.3
+FULL_BAND_HZ = 6000.0
+"""Recordings whose sound stops below this went through a phone line (an 8 kHz call stops
+near 3.4-4 kHz) or a low-rate codec; direct recordings reach 8 kHz and more."""
+BAND_ENERGY_SHARE = 0.999
+"""``bandwidth_hz`` is where this share of the recording's energy lies below."""
 
 _POWER_EPSILON = 1e-12  # keeps log10 finite for digital silence (-120 dB)
 
@@ -107,6 +112,21 @@ def _speech_samples(audio: np.ndarray, sample_rate: int, vad: SileroVad) -> np.n
     window_length = WINDOW_SECONDS * sample_rate
     window_of_sample = (np.arange(len(audio)) / window_length).astype(np.int64)
     return windows[np.minimum(window_of_sample, len(windows) - 1)]
+
+
+def bandwidth_hz(samples: np.ndarray, sample_rate: int) -> float:
+    """The frequency below which BAND_ENERGY_SHARE of the recording's energy lies."""
+    power = np.abs(np.fft.rfft(np.asarray(samples, dtype=np.float64))) ** 2
+    if power.sum() == 0:
+        return 0.0
+    share = np.cumsum(power) / power.sum()
+    index = int(np.searchsorted(share, BAND_ENERGY_SHARE))
+    return float(index * sample_rate / (2 * (len(power) - 1)))
+
+
+def is_narrow_band(samples: np.ndarray, sample_rate: int) -> bool:
+    """Whether the recording went through a phone line or a low-rate codec."""
+    return bandwidth_hz(samples, sample_rate) < FULL_BAND_HZ
 
 
 def clipped_fraction(samples: np.ndarray) -> float:

@@ -25,6 +25,7 @@ import soxr
 from voiceclone.assets.paths import AssetPaths, require_engine_assets
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.audio.equalize import apply_equalizer, equalizer_taps, matching_gains_db
+from voiceclone.audio.reference import is_narrow_band
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import SpeakerEmbedder
 from voiceclone.engines.base import VoiceProfile, VoiceSample
@@ -58,6 +59,8 @@ from voiceclone.text.words import align_words, spread_words
 MAX_TOKENS = 510
 # The duration predictor counts frames of 600 samples (25 ms at 24 kHz).
 SECONDS_PER_FRAME = 600 / SAMPLE_RATE
+TIMBRE_DIMS = 128
+"""A style row's first half conditions the decoder (timbre), the second the prosody."""
 F0_INDEX = DECODER_INPUTS.index(F0_CURVE)
 F0_STEPS_PER_FRAME = DECODER_STEPS_PER_FRAME[F0_INDEX]
 QUESTION_RISE_SECONDS = 0.3
@@ -513,6 +516,7 @@ class KokoroEngine:
             raise ValueError(f"Unknown cloning method {chosen!r}")
 
         reference = self.embed_samples(samples)
+        narrow_band = any(is_narrow_band(s.samples, s.sample_rate) for s in samples)
         prefixes = self._candidate_prefixes(languages)
         names = [name for name in self.stock_voice_names() if name.startswith(prefixes)]
         blend = best_blend(
@@ -528,12 +532,18 @@ class KokoroEngine:
             },
             "predicted_similarity": round(blend.predicted_similarity, 4),
         }
+        if narrow_band:
+            details["narrow_band"] = True
         if encoder is None:
             table = np.asarray(style, dtype=np.float32)
             return self._cloned(table, samples, reference, languages, BLEND_METHOD, details)
 
         row = encoder.predict(self.sample_features(samples))
         table = with_mean_row(style, row)
+        if narrow_band:
+            # The encoder reads a phone band's missing highs as a different voice, whose
+            # timbre then garbles words: keep the nearest stock blend's timbre instead.
+            table[..., :TIMBRE_DIMS] = np.asarray(style, dtype=np.float32)[..., :TIMBRE_DIMS]
         steps = self.settings.blend_search_steps
         if steps > 0:
             table, similarity = self._refine_style(table, reference, steps)
@@ -560,10 +570,16 @@ class KokoroEngine:
             details=details,
         )
         strength = self.settings.timbre_match_strength
-        if strength > 0:
+        if strength > 0 and not details.get("narrow_band"):  # no highs to match in a phone band
             profile.equalizer_db = self._timbre_match(profile, samples, strength)
             details["timbre_match_strength"] = strength
+        details["similarity"] = round(self.own_similarity(profile, reference), 4)
         return profile
+
+    def own_similarity(self, profile: VoiceProfile, reference: np.ndarray) -> float:
+        """Cosine of the d-vectors of the voice speaking a line and of its references."""
+        spoken = self.synthesize_all(REFINE_TEXT, profile, language="en-us")
+        return float(self.embed_samples([VoiceSample(spoken, SAMPLE_RATE)]) @ reference)
 
     def _timbre_match(
         self, profile: VoiceProfile, samples: Sequence[VoiceSample], strength: float
