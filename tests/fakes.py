@@ -81,6 +81,7 @@ class FakeEngine:
         self.fail_after_chunks = fail_after_chunks
         self.chunks_made = 0
         self.synthesize_calls = 0
+        self.last_sample_count = 0
         self.first_chunk = threading.Event()
         self._lock = threading.Lock()
 
@@ -104,6 +105,7 @@ class FakeEngine:
     ) -> VoiceProfile:
         if not samples:
             raise ValueError("create_voice needs at least one sample")
+        self.last_sample_count = len(samples)
         pitch = DEFAULT_PITCH_HZ + 10.0 * len(samples)
         return self._profile(np.full((1, FAKE_STYLE_DIM), pitch), "fake-clone", list(languages))
 

@@ -54,6 +54,7 @@ EXPECTED_COLUMNS = {
         "created_at",
         "updated_at",
         "consent",
+        "quality",
     },
     "jobs": {
         "id",

@@ -19,6 +19,7 @@ from voiceclone.audio.encode import output_format
 from voiceclone.errors import DatabaseUnavailable, InvalidText, VoiceCloneError
 from voiceclone.services.streaming import check_openai_model
 from voiceclone.services.validation import check_speed, check_text
+from voiceclone.services.voices import check_voice_name
 from voiceclone.text.captions import check_caption_format
 from voiceclone.text.language import resolve_language
 
@@ -102,6 +103,7 @@ def _field_checks(request: Request) -> dict[str, Callable[[Any], object]]:
         "speed": check_speed,
         "language": lambda value: resolve_language("", value),
         "model": lambda value: check_openai_model(engines, value),
+        **({"name": check_voice_name} if request.url.path.startswith("/v1/voices") else {}),
     }
 
 

@@ -14,7 +14,7 @@ from voiceclone.services.audit import AuditEntry
 from voiceclone.services.jobs import JobInfo
 from voiceclone.services.keys import ApiKeyInfo, KeyLimits
 from voiceclone.services.usage import UsageRow
-from voiceclone.services.validation import NOT_BLANK_PATTERN
+from voiceclone.services.validation import NAME_PATTERN, NOT_BLANK_PATTERN
 from voiceclone.services.voices import VoiceInfo
 from voiceclone.settings import Settings
 from voiceclone.text.language import AUTO, language_names
@@ -44,7 +44,7 @@ VOICE_NAME_FIELD = {
     "type": "string",
     "minLength": 1,
     "maxLength": 100,
-    "pattern": NOT_BLANK_PATTERN,
+    "pattern": NAME_PATTERN,
 }
 LANGUAGE_FIELD = {
     "type": "string",
@@ -75,6 +75,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 # -- voices -------------------------------------------------------------------------------
 
 
+class VoiceQualityOut(BaseModel):
+    speech_seconds: float = Field(description="Seconds of speech found in the recordings.")
+    snr_db: float = Field(description="Speech over background noise, in dB.")
+    similarity: float | None = Field(
+        description="The clone's own speech against the recordings (speaker-embedding "
+        "cosine, 0-1); null when the engine does not measure it."
+    )
+    bandwidth_hz: float = Field(description="Up to where the recordings hold sound.")
+    advice: str = Field(description="What would make the clone closer.")
+
+
 class VoiceOut(BaseModel):
     id: str
     name: str
@@ -84,6 +95,9 @@ class VoiceOut(BaseModel):
     samples: list[str] = Field(description="Storage keys of the uploaded recordings.")
     sample_urls: list[str] = Field(description="Signed links that play the recordings.")
     preview_url: str = Field(description="A signed link that speaks a short preview.")
+    quality: VoiceQualityOut | None = Field(
+        None, description="How good the recordings are, and advice (null for older voices)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -98,6 +112,7 @@ class VoiceOut(BaseModel):
             samples=list(info.sample_keys),
             sample_urls=sample_urls,
             preview_url=preview_url,
+            quality=VoiceQualityOut.model_validate(info.quality) if info.quality else None,
             created_at=info.created_at,
             updated_at=info.updated_at,
         )
@@ -110,7 +125,7 @@ class VoiceList(BaseModel):
 class VoiceRename(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(
-        min_length=1, max_length=100, pattern=NOT_BLANK_PATTERN, description="The new name."
+        min_length=1, max_length=100, pattern=NAME_PATTERN, description="The new name."
     )
 
 

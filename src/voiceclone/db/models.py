@@ -108,6 +108,8 @@ class Voice(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     #: The evidence of the speaker's consent (see voiceclone.safety.consent); None: off.
     consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: How good the recordings are (see voiceclone.services.voice_quality); None: older.
+    quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class VoiceEngineProfile(Base):

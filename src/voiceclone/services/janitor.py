@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.db.models import Job, Voice
+from voiceclone.services.voices import consent_recording_keys
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import captions_key
@@ -33,8 +34,7 @@ def referenced_keys(session: Session) -> set[str]:
     keys: set[str] = set()
     for sample_keys, consent in session.execute(select(Voice.sample_keys, Voice.consent)):
         keys.update(sample_keys or ())
-        if consent and consent.get("recording_key"):
-            keys.add(consent["recording_key"])
+        keys.update(consent_recording_keys(consent))
     for owner, job_id, result in session.execute(select(Job.owner, Job.id, Job.result_key)):
         if result:
             keys.add(result)

@@ -15,6 +15,20 @@ BLANK_CHARS = (
 )
 #: What the schema asks of text and names: at least one character that is not blank.
 NOT_BLANK_PATTERN = f"[^{BLANK_CHARS}]"
+#: Control characters (C0, DEL, C1) and line separators: a name holds none inside it.
+CONTROL_CHARS = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+#: What the schema asks of names: something not blank, and no control characters but for
+#: blank ones at the edges (which are trimmed).
+NAME_PATTERN = (
+    f"^[{BLANK_CHARS}]*[^{BLANK_CHARS}{CONTROL_CHARS}][^{CONTROL_CHARS}]*[{BLANK_CHARS}]*$"
+)
+_CONTROL = re.compile(f"[{CONTROL_CHARS}]")
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
 _BLANK = re.compile(f"[{BLANK_CHARS}]*")
 _EDGES = re.compile(f"^[{BLANK_CHARS}]+|[{BLANK_CHARS}]+$")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import re
-import unicodedata
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +29,8 @@ from voiceclone.safety.consent import verify as verify_consent
 from voiceclone.services import audit
 from voiceclone.services.ownership import find_owned, get_owned
 from voiceclone.services.speech import load_reference, make_profile
-from voiceclone.services.validation import trimmed
+from voiceclone.services.validation import has_control_characters, trimmed
+from voiceclone.services.voice_quality import assess_quality
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import KeyKind, checked_key, new_key, validate_owner
@@ -68,6 +69,7 @@ class VoiceInfo:
     sample_seconds: float
     created_at: datetime
     updated_at: datetime
+    quality: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def _create_voice(
     settings: Settings | None,
 ) -> VoiceInfo:
     validate_owner(owner)
-    name = _checked_name(name)
+    name = check_voice_name(name)
     uploads = [_as_upload(file) for file in files]
     if not uploads:
         raise InvalidAudio("No reference recordings were given.")
@@ -141,6 +143,7 @@ def _create_voice(
     samples = [_load_sample(upload, engine.sample_rate) for upload in uploads]
     verdict = verify_consent(session, owner, consent, samples, actor_key_id, settings)
     profile = make_profile(engine, samples, [language_code] if language_code else [])
+    quality = assess_quality(samples, profile)
     stored = _store_samples(store, owner, uploads)
     try:
         evidence = verdict.evidence
@@ -158,6 +161,7 @@ def _create_voice(
             sample_keys=stored[: len(uploads)],
             sample_seconds=round(sum(len(s.samples) / s.sample_rate for s in samples), 3),
             consent=evidence.as_json() if evidence else None,
+            quality=quality.as_json(),
         )
         session.add(voice)
         if verdict.challenge is not None:
@@ -176,16 +180,111 @@ def _create_voice(
     return _info(voice)
 
 
-_UNPRINTABLE = frozenset({"Cc", "Cs", "Co", "Cn", "Zl", "Zp"})
-"""Control, surrogate, private-use and unassigned characters, and line separators."""
+ADDED_CONSENT = "added"
+"""In a voice's consent evidence: the evidence given with each set of added recordings."""
+MAX_VOICE_RECORDINGS = 20
+"""Recordings one voice is made from, at most: more add little and slow every rebuild."""
 
 
-def _checked_name(name: str) -> str:
+def consent_recording_keys(consent: dict[str, Any] | None) -> list[str]:
+    """The stored consent recordings a voice's evidence names (its own and added ones')."""
+    if not consent:
+        return []
+    evidence = [consent, *consent.get(ADDED_CONSENT, [])]
+    return [item["recording_key"] for item in evidence if item.get("recording_key")]
+
+
+def voice_engine(session: Session, owner: str, voice_id: str) -> str:
+    """The name of the engine that made the caller's voice."""
+    return _owned_voice(session, owner, voice_id).engine
+
+
+def add_samples(
+    session: Session,
+    store: ObjectStore,
+    engine: Engine,
+    owner: str,
+    voice_id: str,
+    files: Sequence[VoiceFile],
+    folder: Path,
+    *,
+    consent: ConsentClaim | None = None,
+    actor_key_id: str | None = None,
+    settings: Settings | None = None,
+) -> VoiceInfo:
+    """Add recordings to a voice and rebuild its profile from all of them (the stored ones
+    are fetched into ``folder``). Refused, with nothing changed, like a new voice's
+    recordings: bad audio, missing consent, or more than MAX_VOICE_RECORDINGS in all."""
+    voice = _owned_voice(session, owner, voice_id)
+    uploads = [_as_upload(file) for file in files]
+    if not uploads:
+        raise InvalidAudio("No recordings were given.")
+    if len(voice.sample_keys) + len(uploads) > MAX_VOICE_RECORDINGS:
+        raise InvalidRequest(
+            f"A voice is made from at most {MAX_VOICE_RECORDINGS} recordings; this one has "
+            f"{len(voice.sample_keys)}. Make a new voice for more.",
+            code="too_many_recordings",
+        )
+    added = [_load_sample(upload, engine.sample_rate) for upload in uploads]
+    verdict = verify_consent(session, owner, consent, added, actor_key_id, settings)
+    with tempfile.TemporaryDirectory(prefix="samples-", dir=folder) as fetched:
+        kept = [
+            _fetch_sample(store, key, Path(fetched), engine.sample_rate)
+            for key in voice.sample_keys
+        ]
+    samples = kept + added
+    profile = make_profile(engine, samples, [voice.language] if voice.language else [])
+    quality = assess_quality(samples, profile)
+    stored = _store_samples(store, owner, uploads)
+    try:
+        details: dict[str, Any] = {"recordings": len(stored)}
+        evidence = verdict.evidence
+        if verdict.recording is not None and evidence is not None:
+            recording = _as_upload((verdict.recording, consent.recording_name if consent else ""))
+            evidence.recording_key = _store_file(store, "consent", owner, recording)
+            stored.append(evidence.recording_key)
+        if evidence is not None:  # kept with the voice's own, for as long as the voice
+            earlier = voice.consent or {}
+            added = [*earlier.get(ADDED_CONSENT, []), evidence.as_json()]
+            voice.consent = {**earlier, ADDED_CONSENT: added}
+        voice.sample_keys = [*voice.sample_keys, *stored[: len(uploads)]]
+        voice.sample_seconds = round(sum(len(s.samples) / s.sample_rate for s in samples), 3)
+        voice.engine, voice.method = profile.engine, profile.method
+        voice.profile = profile.to_json()
+        voice.quality = quality.as_json()
+        voice.updated_at = utcnow()
+        # Profiles other engines made from the old recordings are rebuilt on first use.
+        session.execute(delete(VoiceEngineProfile).where(VoiceEngineProfile.voice_id == voice.id))
+        if verdict.challenge is not None:
+            consume(session, verdict.challenge)
+        audit.record(session, "voice.samples_added", owner, actor_key_id, voice_id, details)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _delete_quietly(store, stored)
+        raise
+    return _info(voice)
+
+
+def _fetch_sample(store: ObjectStore, key: str, folder: Path, sample_rate: int) -> VoiceSample:
+    """A stored recording, fetched to ``folder`` and prepared as when it was uploaded."""
+    path = folder / Path(key).name
+    try:
+        with path.open("wb") as sink:
+            for block in store.iter_range(key):
+                sink.write(block)
+        return _load_sample(_as_upload((path, path.name)), sample_rate)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def check_voice_name(name: str) -> str:
+    """``name`` trimmed, or InvalidRequest saying what is wrong with it."""
     name = trimmed(name or "")
     limit = get_settings().max_voice_name_chars
     if not name:
         raise InvalidRequest("A voice needs a name.", code="invalid_name")
-    if any(unicodedata.category(char) in _UNPRINTABLE for char in name):
+    if has_control_characters(name):
         raise InvalidRequest(
             "Voice names cannot hold control characters (such as NUL, escape or line breaks).",
             code="invalid_name",
@@ -258,7 +357,7 @@ def get_voice(session: Session, owner: str, voice_id: str) -> VoiceInfo:
 
 def rename_voice(session: Session, owner: str, voice_id: str, name: str) -> VoiceInfo:
     voice = _owned_voice(session, owner, voice_id)
-    voice.name = _checked_name(name)
+    voice.name = check_voice_name(name)
     voice.updated_at = utcnow()
     session.commit()
     return _info(voice)
@@ -275,9 +374,7 @@ def delete_voice(
     profiles and consent evidence). The objects go first: when the store fails, the voice
     is still there to delete again, and nothing is left unreachable."""
     voice = _owned_voice(session, owner, voice_id)
-    keys = list(voice.sample_keys)
-    if voice.consent and voice.consent.get("recording_key"):
-        keys.append(voice.consent["recording_key"])
+    keys = [*voice.sample_keys, *consent_recording_keys(voice.consent)]
     for key in keys:
         store.delete(key)
     session.execute(delete(VoiceEngineProfile).where(VoiceEngineProfile.voice_id == voice.id))
@@ -452,4 +549,5 @@ def _info(voice: Voice) -> VoiceInfo:
         sample_seconds=voice.sample_seconds,
         created_at=voice.created_at,
         updated_at=voice.updated_at,
+        quality=voice.quality,
     )

@@ -18,6 +18,7 @@ from voiceclone.api.deps import (
     SettingsDep,
     StoreDep,
     UploadDep,
+    chosen_engine,
     link_or_caller,
 )
 from voiceclone.api.responses import audio_stream_response
@@ -33,6 +34,7 @@ from voiceclone.api.schemas import (
 )
 from voiceclone.api.uploads import BINARY, MAX_FILES, consent_claim, multipart_doc, require_files
 from voiceclone.api.urls import preview_url, stream_url
+from voiceclone.scratch import scratch_folder
 from voiceclone.services import voices
 from voiceclone.services.keys import Caller
 from voiceclone.services.links import LinkSigner, preview_object
@@ -110,6 +112,48 @@ def get_voice(
     request: Request, voice_id: str, owner: OwnerDep, session: SessionDep, links: LinksDep
 ) -> VoiceOut:
     return voice_out(request, links, voices.get_voice(session, owner, voice_id))
+
+
+@router.post(
+    "/{voice_id}/samples",
+    response_model=VoiceOut,
+    summary="Add recordings to a voice and rebuild it from all of them",
+    description=(
+        "More recordings of the same speaker make a closer voice. Consent as for creating a "
+        "voice; the answer's `quality` says how good the recordings now are."
+    ),
+    openapi_extra=multipart_doc(
+        {"files": {"type": "array", "items": BINARY, "minItems": 1, "maxItems": MAX_FILES}},
+        required=["files"],
+        audio=("files",),
+        consent=True,
+    ),
+)
+def add_samples(
+    request: Request,
+    voice_id: str,
+    caller: CallerDep,
+    form: UploadDep,
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    links: LinksDep,
+) -> VoiceOut:
+    uploads = require_files(form, "files", "file")
+    engine = chosen_engine(request.app, voices.voice_engine(session, caller.owner, voice_id))
+    info = voices.add_samples(
+        session,
+        store,
+        engine,
+        caller.owner,
+        voice_id,
+        [(upload.path, upload.filename) for upload in uploads],
+        scratch_folder(settings),
+        consent=consent_claim(form),
+        actor_key_id=caller.key_id,
+        settings=settings,
+    )
+    return voice_out(request, links, info)
 
 
 @router.patch("/{voice_id}", response_model=VoiceOut, summary="Rename a voice")
