@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -33,6 +34,10 @@ def test_synth_clones_a_real_voice_into_a_wav(tmp_path, reference_voices, engine
         "synth", "--voice", str(reference), "--consent", "--text", TEXT, "--out", str(out)
     )
     assert result.returncode == 0, result.stderr.decode()
+    said = " ".join(result.stderr.decode().split())
+    assert re.search(
+        r"Recording: \d+\.\d s of speech, noise \d+ dB below it, similarity 0\.\d\d", said
+    )
     audio, rate = sf.read(out, dtype="float32")
     assert rate == engine.sample_rate
     seconds = len(audio) / rate

@@ -6,7 +6,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import VoiceCloneError
 from voiceclone.safety.consent import ConsentClaim
 from voiceclone.settings import Settings, comma_separated
+
+if TYPE_CHECKING:
+    from voiceclone.services.voice_quality import VoiceQuality
 
 app = typer.Typer(help="Speak any text in the voice of a short recording.", no_args_is_help=True)
 models_app = typer.Typer(help="Install and inspect model files.", no_args_is_help=True)
@@ -188,6 +191,7 @@ def _resolve_voice(engine: Engine, voices: list[str], consent: ConsentClaim) -> 
     speaker's consent, as the server would require it)."""
     from voiceclone.safety.consent import consume, verify
     from voiceclone.services.speech import load_reference, make_profile
+    from voiceclone.services.voice_quality import assess_quality
 
     is_name = len(voices) == 1 and not Path(voices[0]).exists()
     if is_name and voices[0] in engine.stock_voice_names():
@@ -201,7 +205,20 @@ def _resolve_voice(engine: Engine, voices: list[str], consent: ConsentClaim) -> 
             verdict = verify(session, CLI_OWNER, consent, samples, None)
             if verdict.challenge is not None:
                 consume(session, verdict.challenge)
-        return make_profile(engine, samples)
+        profile = make_profile(engine, samples)
+        quality = assess_quality(samples, profile)
+    _print_quality(quality)
+    return profile
+
+
+def _print_quality(quality: VoiceQuality) -> None:
+    """The recordings' quality, as the web app shows it, on standard error."""
+    similarity = "-" if quality.similarity is None else f"{quality.similarity:.2f}"
+    console.print(
+        f"Recording: {quality.speech_seconds:.1f} s of speech, noise {quality.snr_db:.0f} dB "
+        f"below it, similarity {similarity}. {quality.advice}",
+        highlight=False,
+    )
 
 
 @app.command()
