@@ -277,3 +277,31 @@ def test_a_dropped_stream_shows_its_message(browser, request, tmp_path: Path, as
         page.get_by_role("alert").get_by_text("The connection was lost").wait_for()
     finally:
         doomed.stop()
+
+
+def test_another_recording_makes_the_voice_from_both_and_shows_its_quality(
+    page, server: Server, key: str, reference_voices
+) -> None:
+    bearer = {"Authorization": f"Bearer {key}"}
+    first, second = list(reference_voices.values())[:2]
+    with first.open("rb") as audio:
+        created = httpx.post(
+            f"{server.url}/v1/voices",
+            headers=bearer,
+            data={"name": "Two takes", "consent": "true"},
+            files={"files": (first.name, audio, "audio/wav")},
+            timeout=120,
+        ).json()
+    _sign_in(page, server, key)
+    item = page.get_by_role("listitem").filter(has_text="Two takes")
+    item.get_by_text(re.compile(r"\d+\.\d s of speech, noise \d+ dB below it")).wait_for()
+
+    page.get_by_role("checkbox", name="Consent").check()
+    with page.expect_file_chooser() as chooser:
+        item.get_by_role("button", name="Add another recording").click()
+    chooser.value.set_files(str(second))
+
+    page.get_by_text("Recordings added to “Two takes”.").wait_for()
+    voice = httpx.get(f"{server.url}/v1/voices/{created['id']}", headers=bearer).json()
+    assert len(voice["samples"]) == 2
+    assert voice["quality"]["speech_seconds"] > created["quality"]["speech_seconds"]

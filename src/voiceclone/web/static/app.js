@@ -147,13 +147,10 @@ async function onCreateVoice(event) {
   if (state.recording) form.append("files", state.recording.blob, "recording.webm");
   for (const file of files) form.append("files", file, file.name);
   if (!state.recording && !files.length) return say(message, t("needSample"), true);
-  if (state.consent?.mode === "attest" && $("consent").checked) form.append("consent", "true");
-  if (state.consent?.mode === "spoken" && state.challenge) {
-    form.append("consent_challenge", state.challenge.id);
-    if (state.consentReading) form.append("consent_recording", state.consentReading, "consent.webm");
-  }
+  appendConsent(form);
   $("create-voice").disabled = true;
   say(message, t("creating"));
+  const working = showProgressAfterASecond($("create-progress"));
   try {
     const voice = await (await request("POST", "/v1/voices", { form })).json();
     $("create-form").reset();
@@ -162,12 +159,66 @@ async function onCreateVoice(event) {
     showStatement();
     if (state.consent?.mode === "spoken") await newChallenge();
     await loadVoices(voice.id); // selected before it is announced, so "Speak" uses it at once
-    say(message, t("created", { name: voice.name }));
+    const advice = voice.quality ? ` ${voice.quality.advice}` : "";
+    say(message, t("created", { name: voice.name }) + advice);
   } catch (error) {
     say(message, messageOf(error), true); // the API's own words, e.g. why a sample was refused
   } finally {
+    working.done();
     $("create-voice").disabled = false;
   }
+}
+
+/** Shows an indeterminate progress bar if the work takes more than a second. */
+function showProgressAfterASecond(bar) {
+  const timer = setTimeout(() => (bar.hidden = false), 1000);
+  return {
+    done() {
+      clearTimeout(timer);
+      bar.hidden = true;
+    },
+  };
+}
+
+/** The consent fields a voice's recordings are sent with, as for creating one. */
+function appendConsent(form) {
+  if (state.consent?.mode === "attest" && $("consent").checked) form.append("consent", "true");
+  if (state.consent?.mode === "spoken" && state.challenge) {
+    form.append("consent_challenge", state.challenge.id);
+    if (state.consentReading) form.append("consent_recording", state.consentReading, "consent.webm");
+  }
+}
+
+async function addRecordings(voice, files, progress) {
+  if (!files.length) return;
+  const form = new FormData();
+  for (const file of files) form.append("files", file, file.name);
+  appendConsent(form);
+  announce(t("adding", { name: voice.name }));
+  const working = showProgressAfterASecond(progress);
+  try {
+    const updated = await (
+      await request("POST", `/v1/voices/${voice.id}/samples`, { form })
+    ).json();
+    if (state.consent?.mode === "spoken") await newChallenge();
+    await loadVoices();
+    announce(`${t("added", { name: updated.name })} ${updated.quality?.advice ?? ""}`.trim());
+  } catch (error) {
+    showError(messageOf(error));
+  } finally {
+    working.done();
+  }
+}
+
+function qualityText(quality) {
+  if (!quality) return "";
+  const facts = t("qualityFacts", {
+    speech: quality.speech_seconds.toFixed(1),
+    snr: Math.round(quality.snr_db),
+  });
+  const similarity =
+    quality.similarity == null ? "." : t("similarity", { value: quality.similarity.toFixed(2) });
+  return `${facts}${similarity} ${quality.advice}`;
 }
 
 async function loadVoices(select = "") {
@@ -213,7 +264,21 @@ function voiceItem(voice) {
   const preview = button(t("preview"), () => play($("preview-audio"), voice.preview_url), name.id);
   const rename = button(t("rename"), () => startRename(item, voice), name.id);
   const remove = button(t("deleteVoice"), () => deleteVoice(voice), name.id);
-  item.append(name, preview, rename, remove);
+  const picker = document.createElement("input");
+  picker.type = "file";
+  picker.accept = "audio/*";
+  picker.multiple = true;
+  picker.hidden = true;
+  picker.setAttribute("aria-label", t("addRecordingFor", { name: voice.name }));
+  const progress = document.createElement("progress");
+  progress.hidden = true;
+  progress.setAttribute("aria-label", t("adding", { name: voice.name }));
+  picker.addEventListener("change", () => addRecordings(voice, [...picker.files], progress));
+  const add = button(t("addRecording"), () => picker.click(), name.id);
+  const quality = document.createElement("p");
+  quality.className = "hint quality";
+  quality.textContent = qualityText(voice.quality);
+  item.append(name, preview, rename, remove, add, picker, progress, quality);
   return item;
 }
 

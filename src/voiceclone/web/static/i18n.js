@@ -31,6 +31,12 @@ const STRINGS = {
     createVoice: "Create voice",
     creating: "Creating the voice…",
     created: "Voice “{name}” created.",
+    addRecording: "Add another recording",
+    addRecordingFor: "Another recording of “{name}”",
+    adding: "Adding the recordings to “{name}”…",
+    added: "Recordings added to “{name}”.",
+    qualityFacts: "{speech} s of speech, noise {snr} dB below it",
+    similarity: ", similarity {value}.",
     needSample: "Record yourself or choose a voice sample file first.",
     voicesTitle: "Your voices",
     noVoices: "No voices yet.",
@@ -111,6 +117,12 @@ const STRINGS = {
     createVoice: "목소리 만들기",
     creating: "목소리를 만드는 중…",
     created: "목소리 “{name}”을(를) 만들었습니다.",
+    addRecording: "녹음 추가하기",
+    addRecordingFor: "“{name}”의 녹음 추가",
+    adding: "“{name}”에 녹음을 추가하는 중…",
+    added: "“{name}”에 녹음을 추가했습니다.",
+    qualityFacts: "음성 {speech}초, 잡음은 음성보다 {snr} dB 낮음",
+    similarity: ", 유사도 {value}.",
     needSample: "먼저 녹음하거나 목소리 샘플 파일을 고르세요.",
     voicesTitle: "내 목소리",
     noVoices: "아직 목소리가 없습니다.",
@@ -184,6 +196,9 @@ export function setLanguage(code, root = document) {
   root.documentElement.lang = current;
   for (const element of root.querySelectorAll("[data-i18n]")) {
     element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-label]")) {
+    element.setAttribute("aria-label", t(element.dataset.i18nLabel));
   }
   for (const button of root.querySelectorAll("button.lang")) {
     button.setAttribute("aria-pressed", String(button.dataset.lang === current));
