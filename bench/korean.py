@@ -13,13 +13,14 @@ recognisers) transcribe it, and CER compares what they heard with what should be
   report runs on held-out sentences and held-out speakers.
 - ``--baseline REV`` also runs the front end as it was at git revision ``REV`` (exported to
   a temporary folder and imported from there in a child process), so the table shows today's
-  front end beside this one, measured in the same run on the same voices.
+  front end beside this one, measured in the same run on the same voices; ``--plain`` adds
+  this front end with the plain renderings, to tell the renderings' share from the text's.
 - Questions: the pitch movement over the last 300 ms of each question (semitones, median
   voiced F0 of the last 150 ms against the 150 ms before, folded into one octave since pYIN
   often halves a creaky ending), which recognisers do not judge.
 - DNSMOS overall (Microsoft's predictor, from ``speechmos``) of every utterance.
 
-    python bench/korean.py --baseline HEAD~5
+    python bench/korean.py --baseline HEAD~5 --plain
     python bench/korean.py --search --speakers 2
 """
 
@@ -107,6 +108,8 @@ SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 QUESTIONS = "questions"
+RISE = "question rise (st)"
+MOS = "DNSMOS overall"
 RECOGNISERS = ("whisper", "vosk")
 
 # G2P renderings tried by --search, each a change from the one before it that was kept.
@@ -232,9 +235,9 @@ def summarise(utterances: list[Utterance]) -> dict[str, float | None]:
     for recogniser in RECOGNISERS:
         summary[f"overall {recogniser}"] = cer(utterances, recogniser)
     rises = [u.rise for u in utterances if u.rise is not None]
-    summary["question rise (st)"] = statistics.median(rises) if rises else None
+    summary[RISE] = statistics.median(rises) if rises else None
     moses = [u.mos for u in utterances if not np.isnan(u.mos)]
-    summary["DNSMOS overall"] = statistics.fmean(moses) if moses else None
+    summary[MOS] = statistics.fmean(moses) if moses else None
     return summary
 
 
@@ -301,7 +304,7 @@ def search(args, console: Console) -> dict[str, object]:
         summary = summarise(run_front_end(args, options, "dev", recognisers))
         whisper, vosk = summary["overall whisper"], summary["overall vosk"]
         assert whisper is not None and vosk is not None
-        return whisper, vosk, summary["question rise (st)"]
+        return whisper, vosk, summary[RISE]
 
     whisper, vosk, rise = score(kept)
     best, best_rise = (whisper + vosk) / 2, rise
@@ -340,7 +343,7 @@ def print_report(console: Console, columns: dict[str, dict[str, float | None]]) 
             value = summary[key]
             if value is None:
                 cells.append("-")
-            elif key.startswith(("question", "DNSMOS")):
+            elif key in (RISE, MOS):
                 cells.append(f"{value:.2f}")
             else:
                 cells.append(f"{value * 100:.1f}%")
@@ -352,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", help="Also run the front end of this git revision.")
     parser.add_argument("--search", action="store_true", help="Tune G2P renderings on dev.")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="Also run this front end with the plain (textbook IPA) renderings.",
+    )
     parser.add_argument("--speakers", type=int, default=4, help="Voices to clone (0 = all).")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-mos", action="store_true", help="Skip DNSMOS.")
@@ -373,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     columns: dict[str, list[Utterance]] = {}
     if args.baseline:
         columns[f"front end at {args.baseline}"] = run_baseline(args.baseline, args)
+    if args.plain:
+        from voiceclone.text.korean_g2p import PLAIN_OPTIONS  # not in a baseline's package
+
+        columns["plain renderings"] = run_front_end(args, asdict(PLAIN_OPTIONS), "held-out")
     columns["this front end"] = run_front_end(args, None, "held-out")
     print_report(console, {name: summarise(rows) for name, rows in columns.items()})
     console.print(

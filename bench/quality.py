@@ -8,7 +8,10 @@ then cut in two halves at the quietest point near its middle:
   clip (``--reference full``, the default: 3.5-6.5 s, as a user would upload; the service
   needs at least 3 s of speech) or half A (``--reference half``: 1.7-3.2 s, stricter);
 - half B is a second real clip of the same speaker: ``SIM(B, A)`` is the ceiling (the
-  only second clip there is, so it is half against half in both modes).
+  only second clip there is, so it is half against half in both modes);
+- ``--reference cut3`` clones from the clip's first 3 s and ``--reference phone`` from the
+  whole clip through an 8 kHz band, mp3 at 32 kbit/s and noise 25 dB down (a phone call);
+  SIM is against the clean clip.
 
 Methods: ``nearest`` (the stock voice whose d-vector is nearest), ``blend``
 (stock-blend-v1, without timbre matching: the first cloning method as it shipped),
@@ -33,6 +36,7 @@ every third one (positions 2, 5, 8, ...) is held out; the others are the dev set
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import statistics
 import sys
@@ -40,6 +44,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import av
 import numpy as np
 import soundfile as sf
 import soxr
@@ -107,6 +112,46 @@ def speakers(paths, voice_set: str, split: str) -> list[tuple[str, str]]:
             if split == "all" or part == split:
                 chosen.append((name, part))
     return sorted(chosen)
+
+
+PHONE_RATE = 8_000
+PHONE_BITRATE = 32_000
+PHONE_SNR_DB = 25.0
+CUT_SECONDS = 3.0
+
+
+def reference_clip(audio: np.ndarray, first_half: np.ndarray, reference: str) -> np.ndarray:
+    """What is cloned from: the whole clip, its first half, its first 3 s, or the whole
+    clip as a phone call would carry it."""
+    if reference == "half":
+        return first_half
+    if reference == "cut3":
+        return audio[: round(CUT_SECONDS * SAMPLE_RATE)]
+    if reference == "phone":
+        return prepare_reference(phone_call(audio, SAMPLE_RATE), SAMPLE_RATE)
+    return audio
+
+
+def phone_call(audio: np.ndarray, rate: int) -> np.ndarray:
+    """``audio`` through an 8 kHz band, mp3 at 32 kbit/s, with noise 25 dB below it."""
+    narrow = soxr.resample(audio, rate, PHONE_RATE)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp3") as sink:
+        stream = sink.add_stream("libmp3lame", rate=PHONE_RATE)
+        stream.bit_rate = PHONE_BITRATE
+        stream.layout = "mono"
+        pcm = (np.clip(narrow, -1, 1) * 32767).astype(np.int16)[None, :]
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = PHONE_RATE
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            sink.mux(packet)
+    buffer.seek(0)
+    with av.open(buffer) as source:
+        decoded = np.concatenate([f.to_ndarray().reshape(-1) for f in source.decode(audio=0)])
+    carried = soxr.resample(decoded.astype(np.float32), PHONE_RATE, rate)
+    level = np.sqrt(np.mean(carried**2)) / 10 ** (PHONE_SNR_DB / 20)
+    noise = np.random.default_rng(0).normal(0, level, len(carried))
+    return (carried + noise).astype(np.float32)
 
 
 def halves(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
@@ -178,8 +223,9 @@ def evaluate_speaker(
 ) -> SpeakerResult:
     first, second = halves(audio, SAMPLE_RATE)
     ceiling = float(judges.embed(second, SAMPLE_RATE) @ judges.embed(first, SAMPLE_RATE))
-    prompt = first if reference == "half" else audio
-    anchor = judges.embed(prompt, SAMPLE_RATE)
+    prompt = reference_clip(audio, first, reference)
+    # SIM is against the clean clip: the voice should sound like the person, not the line.
+    anchor = judges.embed(first if reference == "half" else audio, SAMPLE_RATE)
     sample = VoiceSample(prompt, SAMPLE_RATE, name=name)
     languages = ["en-us"]
     results = {}
@@ -288,9 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument(
         "--reference",
-        choices=("half", "full"),
+        choices=("half", "full", "cut3", "phone"),
         default="full",
-        help="Clone from (and score against) the whole clip, as a user would upload, or half A.",
+        help="Clone from the whole clip (as a user would upload), half A, its first 3 s, or "
+        "the whole clip as a phone call carries it (SIM is always against the clean clip).",
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, help="Also write every number here.")
