@@ -220,7 +220,22 @@ def _raw_request(url: str, head: str, body_chunks: Iterable[bytes] = ()) -> byte
                 connection.sendall(chunk)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered and closed before the body was all sent
-        return connection.recv(65536)
+        return _read_answer(connection)
+
+
+def _read_answer(connection: socket.socket) -> bytes:
+    """One HTTP answer: its head, then as many body bytes as its Content-Length says."""
+    answer = b""
+    while True:
+        head, separator, body = answer.partition(b"\r\n\r\n")
+        if separator:
+            length = re.search(rb"content-length: *(\d+)", head.lower())
+            if len(body) >= (int(length[1]) if length else 0):
+                return answer
+        piece = connection.recv(65536)
+        if not piece:
+            return answer
+        answer += piece
 
 
 def test_bodies_over_the_limit_are_refused_before_they_are_read(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import logging
 import mimetypes
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from voiceclone.db.models import Voice, VoiceEngineProfile, utcnow
 from voiceclone.engines.base import Engine, VoiceProfile, VoiceSample
 from voiceclone.errors import Conflict, InvalidAudio, InvalidRequest, NotFound, VoiceCloneError
 from voiceclone.metrics import UPLOADS_REFUSED, VOICES_CREATED
-from voiceclone.safety.consent import ConsentClaim, consume
+from voiceclone.safety.consent import ConsentClaim, ConsentEvidence, Verdict, consume
 from voiceclone.safety.consent import verify as verify_consent
 from voiceclone.services import audit
 from voiceclone.services.ownership import find_owned, get_owned
@@ -145,12 +146,8 @@ def _create_voice(
     profile = make_profile(engine, samples, [language_code] if language_code else [])
     quality = assess_quality(samples, profile)
     stored = _store_samples(store, owner, uploads)
-    try:
-        evidence = verdict.evidence
-        if verdict.recording is not None and evidence is not None:
-            recording = _as_upload((verdict.recording, consent.recording_name if consent else ""))
-            evidence.recording_key = _store_file(store, "consent", owner, recording)
-            stored.append(evidence.recording_key)
+    with _kept_only_if_committed(session, store, stored):
+        evidence = _store_consent_recording(store, owner, verdict, consent, stored)
         voice = Voice(
             owner=owner,
             name=name,
@@ -173,10 +170,6 @@ def _create_voice(
         )
         audit.record(session, "voice.created", owner, actor_key_id, str(voice.id), {"name": name})
         session.commit()
-    except BaseException:
-        session.rollback()
-        _delete_quietly(store, stored)
-        raise
     return _info(voice)
 
 
@@ -236,13 +229,9 @@ def add_samples(
     profile = make_profile(engine, samples, [voice.language] if voice.language else [])
     quality = assess_quality(samples, profile)
     stored = _store_samples(store, owner, uploads)
-    try:
+    with _kept_only_if_committed(session, store, stored):
         details: dict[str, Any] = {"recordings": len(stored)}
-        evidence = verdict.evidence
-        if verdict.recording is not None and evidence is not None:
-            recording = _as_upload((verdict.recording, consent.recording_name if consent else ""))
-            evidence.recording_key = _store_file(store, "consent", owner, recording)
-            stored.append(evidence.recording_key)
+        evidence = _store_consent_recording(store, owner, verdict, consent, stored)
         if evidence is not None:  # kept with the voice's own, for as long as the voice
             earlier = voice.consent or {}
             added = [*earlier.get(ADDED_CONSENT, []), evidence.as_json()]
@@ -259,11 +248,37 @@ def add_samples(
             consume(session, verdict.challenge)
         audit.record(session, "voice.samples_added", owner, actor_key_id, voice_id, details)
         session.commit()
+    return _info(voice)
+
+
+@contextmanager
+def _kept_only_if_committed(
+    session: Session, store: ObjectStore, stored: list[str]
+) -> Iterator[None]:
+    """Objects just stored are removed again if the rows that point to them fail."""
+    try:
+        yield
     except BaseException:
         session.rollback()
         _delete_quietly(store, stored)
         raise
-    return _info(voice)
+
+
+def _store_consent_recording(
+    store: ObjectStore,
+    owner: str,
+    verdict: Verdict,
+    consent: ConsentClaim | None,
+    stored: list[str],
+) -> ConsentEvidence | None:
+    """The verdict's evidence, with its spoken-consent recording stored (added to
+    ``stored``) when there is one."""
+    evidence = verdict.evidence
+    if verdict.recording is not None and evidence is not None:
+        recording = _as_upload((verdict.recording, consent.recording_name if consent else ""))
+        evidence.recording_key = _store_file(store, "consent", owner, recording)
+        stored.append(evidence.recording_key)
+    return evidence
 
 
 def _fetch_sample(store: ObjectStore, key: str, folder: Path, sample_rate: int) -> VoiceSample:
