@@ -13,14 +13,14 @@ recognisers) transcribe it, and CER compares what they heard with what should be
   report runs on held-out sentences and held-out speakers.
 - ``--baseline REV`` also runs the front end as it was at git revision ``REV`` (exported to
   a temporary folder and imported from there in a child process), so the table shows today's
-  front end beside this one, measured in the same run on the same voices; ``--plain`` adds
-  this front end with the plain renderings, to tell the renderings' share from the text's.
+  front end beside this one, measured in the same run on the same voices; ``--searched``
+  adds this front end with the renderings ``--search`` kept on the dev sentences.
 - Questions: the pitch movement over the last 300 ms of each question (semitones, median
   voiced F0 of the last 150 ms against the 150 ms before, folded into one octave since pYIN
   often halves a creaky ending), which recognisers do not judge.
 - DNSMOS overall (Microsoft's predictor, from ``speechmos``) of every utterance.
 
-    python bench/korean.py --baseline HEAD~5 --plain
+    python bench/korean.py --baseline HEAD~5 --searched
     python bench/korean.py --search --speakers 2
 """
 
@@ -356,9 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", help="Also run the front end of this git revision.")
     parser.add_argument("--search", action="store_true", help="Tune G2P renderings on dev.")
     parser.add_argument(
-        "--plain",
+        "--searched",
         action="store_true",
-        help="Also run this front end with the plain (textbook IPA) renderings.",
+        help="Also run this front end with the renderings --search kept on dev sentences.",
     )
     parser.add_argument("--speakers", type=int, default=4, help="Voices to clone (0 = all).")
     parser.add_argument("--threads", type=int, default=2)
@@ -381,11 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     columns: dict[str, list[Utterance]] = {}
     if args.baseline:
         columns[f"front end at {args.baseline}"] = run_baseline(args.baseline, args)
-    if args.plain:
-        from voiceclone.text.korean_g2p import PLAIN_OPTIONS  # not in a baseline's package
-
-        columns["plain renderings"] = run_front_end(args, asdict(PLAIN_OPTIONS), "held-out")
     columns["this front end"] = run_front_end(args, None, "held-out")
+    if args.searched:
+        from voiceclone.text.korean_g2p import SEARCHED_OPTIONS  # not in a baseline's package
+
+        columns["searched renderings"] = run_front_end(args, asdict(SEARCHED_OPTIONS), "held-out")
     print_report(console, {name: summarise(rows) for name, rows in columns.items()})
     console.print(
         "Command: python bench/korean.py " + " ".join(sys.argv[1:] if argv is None else argv)

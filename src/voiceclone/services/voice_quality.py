@@ -32,8 +32,7 @@ from voiceclone.engines.base import VoiceProfile, VoiceSample
 GOOD_SPEECH_SECONDS = 10.0
 """Recordings with this much speech or more clone noticeably closer than 3-5 s ones."""
 QUIET_ROOM_SNR_DB = 20.0
-"""Below this, background noise is heard in the clone. The estimate reads 23-60 dB on clean
-studio clips with few pauses, and 22-30 dB on the same clips with noise 25 dB down."""
+"""Below this, background noise is heard in the clone (calibration: docs/performance.md)."""
 CLOSE_SIMILARITY = 0.80
 """The speaker embedder's cosine above which a clone sounds like its speaker."""
 LOUD_PERCENTILE, QUIET_PERCENTILE = 90, 10
