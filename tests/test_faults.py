@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from api_support import (
     live_server,
     running_api,
 )
-from fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until
+from fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until, write_speech_wav
 from starlette.websockets import WebSocketDisconnect
 from test_audio import RATE, with_pauses
 
@@ -36,6 +37,7 @@ from voiceclone.audio.vad import WINDOW_SECONDS
 from voiceclone.errors import InvalidAudio
 from voiceclone.scratch import SCRATCH_DIR
 from voiceclone.services.janitor import collect_garbage
+from voiceclone.services.keys import create_api_key
 from voiceclone.settings import get_settings
 from voiceclone.storage import open_store
 
@@ -413,3 +415,44 @@ def test_a_job_waits_out_a_database_lock_longer_than_the_busy_timeout(
         get_settings.cache_clear()
     assert during == "running"  # the lock came while the job was speaking
     assert finished["status"] == "succeeded", finished
+
+
+class _CountingEngine(FakeEngine):
+    """Clones slowly and counts how many clones are being made at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cloning = self.most_at_once = 0
+
+    def create_voice(self, samples, languages=()):
+        with self._lock:
+            self.cloning += 1
+            self.most_at_once = max(self.most_at_once, self.cloning)
+        try:
+            time.sleep(0.3)
+            return super().create_voice(samples, languages)
+        finally:
+            with self._lock:
+                self.cloning -= 1
+
+
+def test_a_burst_of_uploads_is_analysed_a_few_at_a_time(tmp_path: Path) -> None:
+    engine = _CountingEngine()
+    with live_server(tmp_path, engine, voice_analysis_slots=2) as (url, app):
+        with app.state.session_factory() as session:
+            token = create_api_key(session, "alice")
+        audio = write_speech_wav(tmp_path / "me.wav").read_bytes()
+
+        def upload(number: int) -> int:
+            return httpx.post(
+                f"{url}/v1/voices",
+                headers={"Authorization": f"Bearer {token}"},
+                data={"name": f"voice {number}", "consent": "true"},
+                files={"files": ("me.wav", audio, "audio/wav")},
+                timeout=60,
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = list(pool.map(upload, range(6)))
+    assert statuses == [201] * 6
+    assert engine.most_at_once == 2

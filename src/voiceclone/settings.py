@@ -203,6 +203,14 @@ class Settings(BaseSettings):
 
     # Service: requests and jobs
     max_upload_bytes: int = Field(50 * 1024 * 1024, description="Largest accepted upload.")
+    voice_analysis_slots: int = Field(
+        2,
+        ge=1,
+        description=(
+            "Uploads decoded and analysed at once (voice creation, added recordings); the "
+            "others wait with their files on disk, so a burst does not multiply memory."
+        ),
+    )
     max_request_bytes: int = Field(
         2 * 1024 * 1024,
         gt=0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -126,6 +127,7 @@ def _start(
     factory = make_session_factory(settings.database_url)
     app.state.session_factory = factory
     app.state.store = open_store(settings.storage_url, settings)
+    app.state.analysis_slots = threading.BoundedSemaphore(settings.voice_analysis_slots)
     CAPACITY.configure(settings)
     SCHEDULERS.configure(settings)
     app.state.capacity = CAPACITY

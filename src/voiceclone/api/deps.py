@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -238,6 +238,22 @@ async def upload_form(
 
 
 UploadDep = Annotated[MultipartForm, Depends(upload_form, scope="function")]
+
+
+def analysis_slot(request: Request) -> Iterator[None]:
+    """One of the few places (``voice_analysis_slots``) where recordings are decoded and
+    analysed: each analysis holds hundreds of MB while it runs, so a burst of uploads waits
+    its turn with its files on disk instead of all being decoded at once."""
+    slots = request.app.state.analysis_slots
+    slots.acquire()
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+#: Put after UploadDep: the upload is read to disk before the request waits for a place.
+AnalysisSlotDep = Annotated[None, Depends(analysis_slot, scope="function")]
 
 
 class LiveSlot:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from voiceclone.api.deps import (
+    AnalysisSlotDep,
     CallerDep,
     EngineDep,
     LinksDep,
@@ -83,6 +84,7 @@ def upload_voice(
     request: Request,
     caller: CallerDep,
     form: UploadDep,
+    _slot: AnalysisSlotDep,
     session: SessionDep,
     store: StoreDep,
     engine: EngineDep,

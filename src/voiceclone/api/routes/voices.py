@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from voiceclone.api.deps import (
+    AnalysisSlotDep,
     CallerDep,
     EngineDep,
     LinksDep,
@@ -73,6 +74,7 @@ def voice_out(request: Request, links: LinkSigner, info: VoiceInfo) -> VoiceOut:
 def create_voice(
     caller: CallerDep,
     form: UploadDep,
+    _slot: AnalysisSlotDep,
     session: SessionDep,
     store: StoreDep,
     engine: EngineDep,
@@ -134,6 +136,7 @@ def add_samples(
     voice_id: str,
     caller: CallerDep,
     form: UploadDep,
+    _slot: AnalysisSlotDep,
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
