@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set everything up (idempotent, cached) and run the voiceclone command line.
+# Install what serving needs (idempotent, cached) and run the voiceclone command line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh >&2
-. .venv/bin/activate
-exec voiceclone "$@"
+scripts/setup.sh --serve >&2
+# Not activated: the command's own hints then see the caller's PATH.
+exec .venv/bin/voiceclone "$@"

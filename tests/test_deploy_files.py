@@ -99,3 +99,44 @@ def test_kubernetes_probes_use_the_health_routes() -> None:
         assert container["resources"]["requests"]
     worker = deployments["voiceclone-worker"]["spec"]["template"]["spec"]["containers"][0]
     assert worker["args"] == ["voiceclone", "worker"]
+
+
+README_LIMIT_BYTES = 8_000
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@pytest.mark.parametrize("name", ["README.md", "README.ko.md"])
+def test_the_readmes_are_short_and_name_the_commands(name: str) -> None:
+    readme = (ROOT / name).read_bytes()
+    assert len(readme) <= README_LIMIT_BYTES, f"{name} is {len(readme)} bytes"
+    text = readme.decode()
+    for command in ("scripts/run.sh serve", "/upload-voice", "/synthesize", "OpenAI(base_url"):
+        assert command in text
+
+
+def test_the_korean_readme_is_korean() -> None:
+    text = (ROOT / "README.ko.md").read_text()
+    assert len(HANGUL.findall(text)) > 500
+
+
+def test_every_docs_page_has_a_korean_page() -> None:
+    docs = ROOT / "docs"
+    english = {path.stem for path in docs.glob("*.md") if not path.stem.endswith(".ko")}
+    korean = {path.stem.removesuffix(".ko") for path in docs.glob("*.ko.md")}
+    assert english == korean
+    for stem in korean:
+        page = (docs / f"{stem}.ko.md").read_text()
+        assert len(HANGUL.findall(page)) > 40, f"{stem}.ko.md is not written in Korean"
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+    assert {Path(next(iter(item.values()))).stem for item in nav} == english
+
+
+def test_the_run_command_installs_only_what_serving_needs() -> None:
+    run = (ROOT / "scripts" / "run.sh").read_text()
+    assert "scripts/setup.sh --serve" in run
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    assert '--serve) extras="" ;;' in setup
+    project = (ROOT / "pyproject.toml").read_text()
+    base = project[project.index("dependencies = [") : project.index("[project.optional")]
+    for heavy in ("torch", "openvino", "playwright", "schemathesis", "pytest"):
+        assert heavy not in base
