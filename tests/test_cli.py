@@ -120,3 +120,45 @@ def test_voices_list_shows_stock_voices():
     result = _voiceclone("voices", "list")
     assert result.returncode == 0, result.stderr.decode()
     assert b"af_heart" in result.stdout and b"bm_george" in result.stdout
+
+
+def _hint_in(cwd, path: str) -> str:
+    """The start-up hint as a server started from ``cwd`` with ``PATH=path`` prints it."""
+    env = {"PATH": path, "HOME": str(cwd)}
+    return subprocess.run(
+        [sys.executable, "-c", "from voiceclone.api.app import no_key_hint; print(no_key_hint())"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_the_first_start_hint_names_a_command_that_works_as_typed(tmp_path):
+    from pathlib import Path
+
+    venv_bin = Path(sys.executable).parent
+    checkout = venv_bin.parent.parent
+    on_path = _hint_in(checkout, f"{venv_bin}:/usr/bin:/bin")
+    assert "Create one with:  voiceclone keys create --owner NAME" in on_path
+    # started through scripts/run.sh, whose environment is not on the caller's PATH
+    in_checkout = _hint_in(checkout, "/usr/bin:/bin")
+    assert "Create one with:  scripts/run.sh keys create --owner NAME" in in_checkout
+    elsewhere = _hint_in(tmp_path, "/usr/bin:/bin")
+    assert f"Create one with:  {checkout / 'scripts' / 'run.sh'} keys create" in elsewhere
+    launcher = checkout / "scripts" / "run.sh"
+    assert launcher.is_file() and launcher.stat().st_mode & 0o111
+
+
+def test_models_status_names_the_extra_to_install_as_typed():
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceclone.cli", "models", "status"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "500"},
+        check=True,
+    )
+    assert "voiceclone[xtts]" in result.stdout  # not eaten as a markup tag

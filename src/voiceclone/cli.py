@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
@@ -134,7 +135,7 @@ def models_status() -> None:
             info.version,
             info.device,
             str(len(info.languages)),
-            info.detail,
+            escape(info.detail),  # names extras in brackets: '.[xtts]'
         )
     _print_table(engines)
 

@@ -29,6 +29,7 @@ from voiceclone.api.routes import (
     voices,
     watermark,
 )
+from voiceclone.commands import cli_command
 from voiceclone.db import make_session_factory, migrate, session_scope
 from voiceclone.engines import Engine, load_engine, load_served_engine
 from voiceclone.jobs import open_queue
@@ -53,10 +54,6 @@ from voiceclone.web import router as web
 #: the shared pool that runs the other routes, so long syntheses never starve quick routes.
 STREAM_THREADS = 16
 
-NO_KEY_HINT = (
-    "No API key exists yet. Create one with:  voiceclone keys create --owner NAME"
-    "  (then send 'Authorization: Bearer <key>')."
-)
 
 DESCRIPTION = """Self-hostable voice-cloning text-to-speech.
 
@@ -64,6 +61,15 @@ Every route but `/healthz` and `/readyz` needs `Authorization: Bearer <key>`
 (`voiceclone keys create --owner NAME`). Errors are always
 `{"error": {"code": ..., "message": ...}}`.
 """
+
+
+def no_key_hint() -> str:
+    """What to do first, with the command as this operator types it."""
+    create = cli_command("keys create --owner NAME")
+    return (
+        f"No API key exists yet. Create one with:  {create}"
+        "  (then send 'Authorization: Bearer <key>')."
+    )
 
 
 def create_app(
@@ -153,7 +159,7 @@ def _start(
     app.state.janitor.start()
     with session_scope(factory) as session:
         if not any_api_key_exists(session):
-            print(NO_KEY_HINT, file=sys.stderr, flush=True)
+            print(no_key_hint(), file=sys.stderr, flush=True)
 
 
 def _stop(app: FastAPI) -> None:
