@@ -25,13 +25,13 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).parent))
 from quality import halves
 
-from voiceclone.assets.paths import require_engine_assets
+from voiceclone.assets.paths import require_eval_assets
 from voiceclone.cloning.embedder import SAMPLE_RATE, SpeakerEmbedder
 from voiceclone.settings import get_settings
 
 
 def scores() -> tuple[np.ndarray, np.ndarray]:
-    paths = require_engine_assets()
+    paths = require_eval_assets()
     embedder = SpeakerEmbedder(paths.embedder)
     first, second = [], []
     for path in sorted(paths.refvoices_dir.glob("*.wav")):

@@ -92,12 +92,12 @@ def _save_quality_audio(speak: Callable[[str, str], np.ndarray], audio_dir: Path
 
 
 def bench_voiceclone(runs: int, audio_dir: Path) -> dict:
-    from voiceclone.assets.paths import require_engine_assets
+    from voiceclone.assets.paths import require_eval_assets
     from voiceclone.audio.decode import decode_audio
     from voiceclone.engines.base import VoiceSample
     from voiceclone.engines.kokoro import KokoroEngine
 
-    paths = require_engine_assets()
+    paths = require_eval_assets()
     engine = KokoroEngine(paths)
     reference = sorted(paths.refvoices_dir.glob("en_*.wav"))[0]
     audio = decode_audio(reference, engine.sample_rate)
@@ -129,9 +129,9 @@ def _kokoro_onnx():
     """Plain kokoro-onnx on the same int8 model, with the baseline stock voice."""
     from kokoro_onnx import Kokoro
 
-    from voiceclone.assets.paths import require_engine_assets
+    from voiceclone.assets.paths import require_eval_assets
 
-    paths = require_engine_assets()
+    paths = require_eval_assets()
     with tempfile.TemporaryDirectory() as tmp:
         voices = Path(tmp) / "voices.npz"
         style = np.fromfile(paths.voice_file(BASELINE_VOICE), "<f4").reshape(-1, 1, 256)

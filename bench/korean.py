@@ -43,7 +43,7 @@ from quality import split_of
 from rich.console import Console
 from rich.table import Table
 
-from voiceclone.assets.paths import require_engine_assets
+from voiceclone.assets.paths import require_eval_assets
 from voiceclone.audio.reference import prepare_reference
 from voiceclone.engines.base import VoiceSample
 from voiceclone.engines.kokoro import SAMPLE_RATE, KokoroEngine
@@ -262,7 +262,7 @@ def voice_names(paths, split: str, count: int) -> list[str]:
 def run_front_end(
     args, options: dict[str, object] | None, split: str, recognisers: Recognisers | None = None
 ) -> list[Utterance]:
-    paths = require_engine_assets()
+    paths = require_eval_assets()
     engine = engine_for(paths, args.threads, options)
     engine.warm_up()
     recognisers = recognisers or Recognisers(paths.whisper_dir, args.vosk_dir, args.threads)
@@ -295,7 +295,7 @@ def search(args, console: Console) -> dict[str, object]:
     """Greedy search over SEARCH_STEPS on dev sentences and dev speakers: a step is kept
     when it lowers the two recognisers' mean CER."""
     kept: dict[str, object] = {}
-    recognisers = Recognisers(require_engine_assets().whisper_dir, args.vosk_dir, args.threads)
+    recognisers = Recognisers(require_eval_assets().whisper_dir, args.vosk_dir, args.threads)
     table = Table(title="G2P rendering search (dev sentences, dev speakers)")
     for column in ("step", "whisper CER", "vosk CER", "mean", "rise st", "kept"):
         table.add_column(column)
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console(width=200)
     # Read here, not by the worker: a baseline's own voiceclone may not know this asset.
-    args.vosk_dir = args.vosk_dir or require_engine_assets().vosk_korean_dir
+    args.vosk_dir = args.vosk_dir or require_eval_assets().vosk_korean_dir
 
     if args.worker:
         utterances = run_front_end(args, None, "held-out")

@@ -51,7 +51,7 @@ import soxr
 from rich.console import Console
 from rich.table import Table
 
-from voiceclone.assets.paths import require_engine_assets
+from voiceclone.assets.paths import require_eval_assets
 from voiceclone.audio.reference import prepare_reference
 from voiceclone.engines.base import VoiceSample
 from voiceclone.engines.kokoro import SAMPLE_RATE, KokoroEngine
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(methods) - set(METHODS)
     if unknown:
         parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
-    paths = require_engine_assets()
+    paths = require_eval_assets()
     engine = KokoroEngine(paths, Settings(onnx_threads=args.threads))
     judges = Judges(paths, args.threads)
     chosen = speakers(paths, args.voice_set, args.split)

@@ -23,6 +23,7 @@ from voiceclone.assets.manifest import (
     ASR,
     EMBEDDER_FILE,
     ENGINE,
+    EVAL,
     KOKORO_MODEL_FILE,
     KOKORO_VOICE_SHA256,
     MANIFEST,
@@ -238,6 +239,22 @@ def require_asr_assets(
     if missing:
         raise AssetsMissing(
             _missing_message(resolved, missing).replace(INSTALL_COMMAND, f"{INSTALL_COMMAND} --asr")
+        )
+    return AssetPaths(resolved)
+
+
+def require_eval_assets(
+    home: Path | str | None = None, *, manifest: Manifest = MANIFEST
+) -> AssetPaths:
+    """The engine's and the evaluation's files (real reference voices, recognisers) that
+    tests and benchmarks listen with, or :class:`AssetsMissing` saying what to run."""
+    resolved = resolve_home(home)
+    missing = missing_assets((ENGINE, EVAL), resolved, manifest=manifest)
+    if missing:
+        raise AssetsMissing(
+            _missing_message(resolved, missing).replace(
+                f"`{INSTALL_COMMAND}`", f"`scripts/setup.sh --eval` (or `{INSTALL_COMMAND} --eval`)"
+            )
         )
     return AssetPaths(resolved)
 
