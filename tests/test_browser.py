@@ -83,9 +83,16 @@ def key(server: Server) -> str:
     return server.create_key("alice")
 
 
-def _new_page(browser, request: pytest.FixtureRequest, locale: str = "en-US"):
+def _new_page(
+    browser, request: pytest.FixtureRequest, locale: str = "en-US", width: int | None = None
+):
+    screen = {"viewport": {"width": width, "height": 844}, "is_mobile": True} if width else {}
     context = browser.new_context(
-        locale=locale, permissions=["microphone"], bypass_csp=True, accept_downloads=True
+        locale=locale,
+        permissions=["microphone"],
+        bypass_csp=True,
+        accept_downloads=True,
+        **screen,
     )
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -191,6 +198,9 @@ def test_record_clone_speak_korean_listen_and_download(page, server: Server, key
     # past jobs: the job is listed; delete it, then the voice (each confirmed)
     jobs = page.locator("#job-list li")
     assert jobs.count() == 1
+    listed_job = jobs.locator(".name").inner_text()
+    assert "The little boat drifted slowly" in listed_job  # the start of its text
+    assert re.search(r"\b\d+:\d\d\b", listed_job), listed_job  # its duration
     page.once("dialog", lambda dialog: dialog.accept())
     jobs.get_by_role("button", name="Delete").click()
     page.get_by_text("No jobs yet.").wait_for()
@@ -246,6 +256,72 @@ def test_korean_ui_and_the_language_switch(browser, request, server: Server, key
     page.get_by_role("textbox", name="Voice name").wait_for()
     assert page.get_by_role("button", name="Speak").is_visible()
     assert page.get_by_role("textbox", name="Text").input_value().startswith("Hello")
+
+
+PHONE_WIDTH = 390
+
+
+def _overflowing(page) -> list[str]:
+    """Elements reaching past the right edge of the screen (none when nothing scrolls)."""
+    return page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            const wide = [...document.querySelectorAll("body *")].filter((element) => {
+                const box = element.getBoundingClientRect();
+                return box.width > 0 && box.right > width + 0.5;
+            });
+            return wide.map((element) => element.id || element.className || element.tagName);
+        }"""
+    )
+
+
+def _assert_fits_the_screen(page) -> None:
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= PHONE_WIDTH, f"{scroll} px wide: {_overflowing(page)}"
+    assert _overflowing(page) == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "sign_in", "key_label"),
+    [
+        ("en-US", "Sign in", "API key"),
+        ("ko-KR", "로그인", "API 키"),
+    ],
+)
+def test_the_app_fits_a_phone_screen(
+    browser, request, server: Server, key: str, reference_voices, locale, sign_in, key_label
+) -> None:
+    bearer = {"Authorization": f"Bearer {key}"}
+    voice = next(iter(reference_voices.values()))
+    with voice.open("rb") as audio:
+        httpx.post(
+            f"{server.url}/v1/voices",
+            headers=bearer,
+            data={"name": "A voice with a rather long name for a phone", "consent": "true"},
+            files={"files": (voice.name, audio, "audio/wav")},
+            timeout=120,
+        ).raise_for_status()
+    job = httpx.post(
+        f"{server.url}/v1/jobs",
+        headers=bearer,
+        json={"voice": "af_heart", "text": "A short job for the list of past jobs."},
+    ).json()
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{server.url}/v1/jobs/{job['id']}", headers=bearer).json()["status"] != (
+        "succeeded"
+    ):
+        assert time.monotonic() < deadline, "the job did not finish"
+        time.sleep(0.2)
+    page = _new_page(browser, request, locale=locale, width=PHONE_WIDTH)
+    page.goto(server.url)
+    _assert_fits_the_screen(page)  # signed out
+
+    page.get_by_label(key_label).fill(key)
+    page.get_by_role("button", name=sign_in).click()
+    page.locator("#job-list li").first.wait_for()
+    page.locator("#voice-list li").first.wait_for()
+    _assert_fits_the_screen(page)
+    assert "A short job for the list" in page.locator("#job-list li").first.inner_text()
 
 
 def test_an_expired_session_returns_to_sign_in(page, server: Server, key: str) -> None:

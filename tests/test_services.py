@@ -403,6 +403,20 @@ def test_max_length_text_is_accepted(session: Session, fake_engine: FakeEngine) 
     assert info.text_chars == len(text)
 
 
+def test_a_job_shows_the_start_of_its_text(session: Session, fake_engine: FakeEngine) -> None:
+    short = jobs.submit_job(
+        session, RecordingQueue(), fake_engine, "alice", "Hi\nthere.", "fake_voice"
+    )
+    text = "The little boat drifted slowly toward the island as the sun went down. " * 3
+
+    info = jobs.submit_job(session, RecordingQueue(), fake_engine, "alice", text, "fake_voice")
+
+    assert short.text_start == "Hi there."
+    assert info.text_start.endswith("…") and len(info.text_start) <= jobs.TEXT_START_CHARS
+    assert text.startswith(info.text_start.removesuffix("…"))
+    assert not info.text_start.removesuffix("…").endswith(" ")
+
+
 def test_other_owners_cannot_see_cancel_or_fetch_a_job(
     session: Session, local_store: ObjectStore, fake_engine: FakeEngine
 ) -> None:

@@ -173,6 +173,7 @@ class JobOut(BaseModel):
     speed: float
     engine: str | None
     text_chars: int
+    text_start: str = Field(description="The text's first words (at most 80 characters).")
     attempts: int
     duration_seconds: float | None
     result_bytes: int | None
@@ -202,6 +203,7 @@ class JobOut(BaseModel):
             speed=info.speed,
             engine=info.engine,
             text_chars=info.text_chars,
+            text_start=info.text_start,
             attempts=info.attempts,
             duration_seconds=info.duration_seconds,
             result_bytes=info.result_bytes,

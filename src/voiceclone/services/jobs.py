@@ -41,6 +41,8 @@ class JobInfo:
     engine: str | None
     """None for jobs from before jobs named their engine."""
     text_chars: int
+    text_start: str
+    """The first words of the text, for lists."""
     attempts: int
     error_code: str | None
     error_message: str | None
@@ -249,6 +251,21 @@ def _owned_job(session: Session, owner: str, job_id: str) -> Job:
     return get_owned(session, Job, owner, job_id, "job")
 
 
+#: How much of a job's text lists show.
+TEXT_START_CHARS = 80
+
+
+def text_start(text: str) -> str:
+    """The text's first words, cut at a space and marked with an ellipsis when longer."""
+    flat = " ".join(text.split())
+    if len(flat) <= TEXT_START_CHARS:
+        return flat
+    cut = flat[: TEXT_START_CHARS - 1]
+    if " " in cut[TEXT_START_CHARS // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return f"{cut}…"
+
+
 def job_info(job: Job, queue_position: int | None = None) -> JobInfo:
     return JobInfo(
         id=str(job.id),
@@ -262,6 +279,7 @@ def job_info(job: Job, queue_position: int | None = None) -> JobInfo:
         speed=job.speed,
         engine=job.engine,
         text_chars=len(job.text),
+        text_start=text_start(job.text),
         attempts=job.attempts,
         error_code=job.error_code,
         error_message=job.error_message,

@@ -484,9 +484,19 @@ function jobItem(job) {
   const label = document.createElement("span");
   label.className = "name";
   label.id = `job-${job.id}`;
+  const text = document.createElement("span");
+  text.className = "job-text";
+  text.textContent = job.text_start;
+  const details = document.createElement("span");
+  details.className = "job-details";
   const status = t(`status${job.status[0].toUpperCase()}${job.status.slice(1)}`);
-  const when = new Date(job.created_at).toLocaleString(language());
-  label.textContent = `${when} · ${job.text_chars} · ${status}`;
+  const when = new Date(job.created_at).toLocaleString(language(), {
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+  const parts = job.duration_seconds == null ? [when, status] : [formatDuration(job.duration_seconds), when, status];
+  details.textContent = parts.join(" · ");
+  label.append(text, details);
   item.append(label);
   if (job.status === "succeeded") {
     const audio = document.createElement("audio");
@@ -504,6 +514,12 @@ function jobItem(job) {
   }
   item.append(button(t("deleteJob"), () => deleteJob(job), label.id));
   return item;
+}
+
+function formatDuration(seconds) {
+  const whole = Math.max(1, Math.round(seconds));
+  const minutes = Math.floor(whole / 60);
+  return `${minutes}:${String(whole % 60).padStart(2, "0")}`;
 }
 
 async function deleteJob(job) {

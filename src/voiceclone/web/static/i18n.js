@@ -6,7 +6,8 @@ const STRINGS = {
     signOut: "Sign out",
     signInTitle: "Sign in",
     apiKey: "API key",
-    apiKeyHint: "Make one with: voiceclone keys create --owner NAME",
+    apiKeyHint:
+      "The server's operator makes one with: voiceclone keys create --owner NAME (in a checkout: scripts/run.sh keys create --owner NAME)",
     signIn: "Sign in",
     signedInAs: "Signed in as {owner}",
     sessionEnded: "Your session has ended. Sign in again with your API key.",
@@ -89,7 +90,8 @@ const STRINGS = {
     signOut: "로그아웃",
     signInTitle: "로그인",
     apiKey: "API 키",
-    apiKeyHint: "키 만들기: voiceclone keys create --owner 이름",
+    apiKeyHint:
+      "서버 운영자가 만듭니다: voiceclone keys create --owner 이름 (저장소에서는 scripts/run.sh keys create --owner 이름)",
     signIn: "로그인",
     signedInAs: "{owner} 님으로 로그인됨",
     sessionEnded: "세션이 끝났습니다. API 키로 다시 로그인하세요.",
