@@ -150,3 +150,12 @@ def _links(schema: dict[str, Any]) -> None:
                     name: {"operationId": target, "parameters": parameters}
                     for name, (target, parameters) in links.items()
                 }
+
+
+def print_document() -> None:
+    """Print the OpenAPI document of a server with default settings (for the docs site)."""
+    import json
+
+    from voiceclone.api.app import create_app
+
+    print(json.dumps(create_app().openapi(), ensure_ascii=False, indent=1))
