@@ -40,7 +40,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).parent))
 from quality import EN_SENTENCES, KO_SENTENCES
 
-from voiceclone.assets.paths import require_engine_assets
+from voiceclone.assets.paths import require_eval_assets
 from voiceclone.engines.kokoro import SAMPLE_RATE, KokoroEngine
 from voiceclone.instance import server_id
 from voiceclone.safety.marks import detect_watermark
@@ -48,7 +48,8 @@ from voiceclone.safety.watermark import (
     Embedder,
     payload_for,
 )
-from voiceclone.services.speech import clone_voice, synthesize
+from voiceclone.services.pipeline import SpeechPipeline, SpeechRequest
+from voiceclone.services.speech import clone_voice
 from voiceclone.settings import get_settings
 
 EXCERPT_SECONDS = 3.0
@@ -115,11 +116,12 @@ TRANSFORMS: dict[str, Callable[[np.ndarray, int], Audio]] = {
 
 def build_corpus(engine: KokoroEngine) -> tuple[dict[str, Audio], dict[str, Audio], dict]:
     """Marked and unmarked outputs per voice and language, and the timing of each."""
-    paths = require_engine_assets()
+    paths = require_eval_assets()
     voices = {name: engine.stock_voice(name) for name in STOCK_VOICES}
     for speaker in CLONED_FROM:
         voices[f"clone_{speaker}"] = clone_voice(engine, [paths.refvoice_file(speaker)])
     marked, unmarked, costs = {}, {}, {"synthesis_s": 0.0, "marking_s": 0.0, "first_chunk": []}
+    pipeline = SpeechPipeline([engine])
     for name, voice in voices.items():
         for language, sentences in (("en-us", EN_SENTENCES), ("ko", KO_SENTENCES)):
             text = " ".join(sentences)
@@ -138,9 +140,11 @@ def build_corpus(engine: KokoroEngine) -> tuple[dict[str, Audio], dict[str, Audi
             embedder.finish()
             costs["marking_s"] += time.perf_counter() - start
             subject = f"bench:{name}:{language}"
-            pipeline = synthesize(engine, text, voice, language, subject=subject)
+            request = SpeechRequest(
+                text=text, voice=voice, engine=engine.name, language=language, subject=subject
+            )
             marked[f"{name} {language}"] = (
-                np.concatenate([chunk.samples for chunk in pipeline]),
+                np.concatenate([chunk.samples for chunk in pipeline.speak(request)]),
                 SAMPLE_RATE,
             )
     return marked, unmarked, costs
@@ -193,7 +197,7 @@ def main() -> None:
         )
     console.print(detection)
 
-    paths = require_engine_assets()
+    paths = require_eval_assets()
     real = []
     for path in sorted(paths.refvoices_dir.glob("*.wav")):
         audio, rate = sf.read(path, dtype="float32")

@@ -37,9 +37,7 @@ from voiceclone.settings import Settings
 
 
 def _capacity(**settings: object) -> LiveCapacity:
-    capacity = LiveCapacity()
-    capacity.configure(Settings(**settings))
-    return capacity
+    return LiveCapacity(Settings(**settings))
 
 
 def test_streams_are_admitted_while_they_fit_with_headroom() -> None:
@@ -68,7 +66,7 @@ def test_capacity_is_learned_from_the_chunks_made() -> None:
         for _ in range(40):
             yield AudioChunk(np.zeros(24_000, np.float32), 24_000)  # 1 s of audio, at once
 
-    assert len(list(capacity.observed(chunks()))) == 40
+    assert len(list(capacity.observe(chunks()))) == 40
     assert capacity.rate is not None and capacity.rate > 100
     assert ENGINE_SPEED._value.get() == pytest.approx(capacity.rate)  # the metric follows
 
@@ -109,7 +107,7 @@ def test_a_lone_stream_does_not_lower_the_capacity_of_an_engine_with_spare_slots
     measured = capacity.rate
     slow = FakeEngine(chunk_seconds=1.0, chunk_delay=0.5)  # one stream, at a fifth the speed
     list(
-        capacity.observed(
+        capacity.observe(
             slow.synthesize("One lone stream speaks here.", slow.stock_voice(FAKE_STOCK_VOICE))
         )
     )
@@ -219,11 +217,11 @@ def test_streams_arriving_together_beyond_capacity_are_refused_before_any_work(
         # Only the admitted streams loaded their voice: the others were refused on arrival
         # (a check that all of them passed before any was admitted would load eight).
         assert engine.voice_loads == 2
-        assert app.state.capacity.admitted == 0
+        assert app.state.pipeline.capacity.admitted == 0
 
 
 def test_requests_that_fail_free_their_place_at_once(api: Api) -> None:
-    capacity = api.client.app.state.capacity
+    capacity = api.client.app.state.pipeline.capacity
     speech = {"text": "Hello there.", "voice": FAKE_STOCK_VOICE}
     failures = [
         ("/v1/speech", {}, speech, 401),

@@ -13,6 +13,7 @@ from service_support import celery_worker
 from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.jobs import LocalJobQueue, open_queue
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 
@@ -22,10 +23,10 @@ TEXT = "Jobs travel through the broker. A worker speaks them. The result is stor
 def test_queue_follows_the_setting(queue_settings, session_factory, local_store, fake_engine):
     from voiceclone.jobs.celery_queue import CeleryJobQueue
 
-    celery = open_queue(queue_settings, session_factory, local_store, fake_engine)
+    celery = open_queue(queue_settings, session_factory, local_store, SpeechPipeline([fake_engine]))
     assert isinstance(celery, CeleryJobQueue)
     embedded = queue_settings.model_copy(update={"queue_url": ""})
-    local = open_queue(embedded, session_factory, local_store, fake_engine)
+    local = open_queue(embedded, session_factory, local_store, SpeechPipeline([fake_engine]))
     assert isinstance(local, LocalJobQueue)
 
 
@@ -42,7 +43,7 @@ def test_a_job_sent_before_any_worker_runs_once_one_starts(
     assert _job(session_factory, job_id).status == "queued"  # nobody runs it in this process
 
     worker_app = celery_app(
-        queue_settings, WorkerContext(session_factory, local_store, fake_engine)
+        queue_settings, WorkerContext(session_factory, local_store, SpeechPipeline([fake_engine]))
     )
     with celery_worker(worker_app):
         wait_until(lambda: _job(session_factory, job_id).finished, timeout=30)
@@ -88,7 +89,7 @@ def test_jobs_go_to_the_queue_of_their_engine(
     assert _job(session_factory, other_job).engine == "other"
 
     other_settings = queue_settings.model_copy(update={"engine": "other", "engines": ["other"]})
-    other_context = WorkerContext(session_factory, local_store, other)
+    other_context = WorkerContext(session_factory, local_store, SpeechPipeline([other]))
     with celery_worker(celery_app(other_settings, other_context)):
         wait_until(lambda: _job(session_factory, other_job).finished, timeout=30)
         time.sleep(1)
@@ -96,7 +97,7 @@ def test_jobs_go_to_the_queue_of_their_engine(
     assert other.synthesize_calls == 1
     assert _job(session_factory, fake_job).status == "queued"  # not this worker's engine
 
-    fake_context = WorkerContext(session_factory, local_store, fake_engine)
+    fake_context = WorkerContext(session_factory, local_store, SpeechPipeline([fake_engine]))
     with celery_worker(celery_app(queue_settings, fake_context)):
         wait_until(lambda: _job(session_factory, fake_job).finished, timeout=30)
     assert _job(session_factory, fake_job).status == "succeeded"

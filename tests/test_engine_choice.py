@@ -159,7 +159,13 @@ def test_a_replica_queues_jobs_for_engines_only_workers_hold(
     with TestClient(app) as client:
         with app.state.session_factory() as session:
             alice = bearer(create_api_key(session, "alice"))
-        api = Api(client, app.state.engine, alice, {}, write_speech_wav(tmp_path / "me.wav"))
+        api = Api(
+            client,
+            app.state.pipeline.default_engine,
+            alice,
+            {},
+            write_speech_wav(tmp_path / "me.wav"),
+        )
         create_voice(api, "mine")
         created = _queue_job(api, "mine", engine="xtts")
         assert created.status_code == 202, created.text

@@ -31,6 +31,7 @@ from voiceclone.db import Job, JobStatus, session_scope
 from voiceclone.errors import InvalidText
 from voiceclone.jobs import LocalJobQueue, run_job
 from voiceclone.services import jobs, voices
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
 
@@ -56,7 +57,7 @@ def start_queue(
     started: list[LocalJobQueue] = []
 
     def start(engine: FakeEngine) -> LocalJobQueue:
-        queue = LocalJobQueue(session_factory, local_store, engine, workers=1)
+        queue = LocalJobQueue(session_factory, local_store, SpeechPipeline([engine]), workers=1)
         queue.start()
         started.append(queue)
         return queue
@@ -275,7 +276,7 @@ def test_a_job_interrupted_too_often_is_failed(
     with session_scope(session_factory) as session:
         session.get(Job, uuid.UUID(job_id)).attempts = get_settings().max_job_attempts  # type: ignore[union-attr]
 
-    status = run_job(job_id, session_factory, local_store, FakeEngine())
+    status = run_job(job_id, session_factory, local_store, SpeechPipeline([FakeEngine()]))
 
     done = _job(session_factory, job_id)
     assert status == done.status == JobStatus.FAILED
@@ -289,8 +290,11 @@ def test_finished_jobs_are_not_run_again(
     with session_scope(session_factory) as session:
         info = jobs.submit_job(session, RecordingQueue(), engine, "alice", "Hi.", FAKE_STOCK_VOICE)
 
-    assert run_job(info.id, session_factory, local_store, engine) == JobStatus.SUCCEEDED
-    assert run_job(info.id, session_factory, local_store, engine) is None
+    assert (
+        run_job(info.id, session_factory, local_store, SpeechPipeline([engine]))
+        == JobStatus.SUCCEEDED
+    )
+    assert run_job(info.id, session_factory, local_store, SpeechPipeline([engine])) is None
     assert engine.synthesize_calls == 1
 
 
@@ -312,7 +316,9 @@ def test_a_job_for_an_engine_the_process_lacks_fails_clearly(
         info = jobs.submit_job(session, queue, "xtts", "alice", "Hi.", "Mine")
     assert info.voice_id == voice.id and queue.engines == ["xtts"]
 
-    assert run_job(info.id, session_factory, local_store, engine) == JobStatus.FAILED
+    assert (
+        run_job(info.id, session_factory, local_store, SpeechPipeline([engine])) == JobStatus.FAILED
+    )
 
     done = _job(session_factory, info.id)
     assert done.engine == "xtts" and done.error_code == "engine_unavailable"
@@ -328,7 +334,10 @@ def test_jobs_from_before_jobs_named_an_engine_use_the_default(
         info = jobs.submit_job(session, RecordingQueue(), engine, "alice", "Hi.", FAKE_STOCK_VOICE)
         session.get(Job, uuid.UUID(info.id)).engine = None  # type: ignore[union-attr]
 
-    assert run_job(info.id, session_factory, local_store, engine) == JobStatus.SUCCEEDED
+    assert (
+        run_job(info.id, session_factory, local_store, SpeechPipeline([engine]))
+        == JobStatus.SUCCEEDED
+    )
 
 
 @pytest.mark.parametrize(
@@ -381,7 +390,9 @@ def test_a_job_whose_voice_was_deleted_fails_clearly(
         info = jobs.submit_job(session, RecordingQueue(), engine, "alice", "Hi.", voice.id)
         voices.delete_voice(session, local_store, "alice", voice.id)
 
-    assert run_job(info.id, session_factory, local_store, engine) == JobStatus.FAILED
+    assert (
+        run_job(info.id, session_factory, local_store, SpeechPipeline([engine])) == JobStatus.FAILED
+    )
     done = _job(session_factory, info.id)
     assert done.error_code == "not_found"
     assert "deleted" in (done.error_message or "")
@@ -402,7 +413,7 @@ def test_real_engine_job_produces_speech(
             session, RecordingQueue(), engine, "alice", "Hello from the job queue.", "af_heart"
         )
 
-    assert run_job(info.id, factory, local_store, engine) == JobStatus.SUCCEEDED
+    assert run_job(info.id, factory, local_store, SpeechPipeline([engine])) == JobStatus.SUCCEEDED
     audio = decode_audio(b"".join(local_store.iter_range(info.result_key or "")), 24_000)
     assert 1.0 < len(audio) / 24_000 < 5.0
     assert float(abs(audio).max()) > 0.05
@@ -435,7 +446,10 @@ def test_queued_jobs_report_their_place_in_line(
         jobs.cancel_job(session, "alice", first.id)
         assert jobs.get_job(session, "alice", first.id).queue_position is None
         assert jobs.get_job(session, "bob", bobs.id).queue_position == 2
-    assert run_job(second.id, session_factory, local_store, engine) == JobStatus.SUCCEEDED
+    assert (
+        run_job(second.id, session_factory, local_store, SpeechPipeline([engine]))
+        == JobStatus.SUCCEEDED
+    )
     with session_scope(session_factory) as session:
         assert jobs.get_job(session, "alice", second.id).queue_position is None
         listed = {job.id: job.queue_position for job in jobs.list_jobs(session, "bob")}

@@ -102,7 +102,7 @@ def test_the_length_of_a_first_chunk_is_learned_from_the_first_chunks_made() -> 
     queue = EngineQueue(slots=1)
     made: list[str] = []
     for _ in range(3):  # each stream's end (no chunk) takes a turn that is not counted
-        assert len(list(queue.scheduled(_first_slow(made), live=True))) == 8
+        assert len(list(queue.take_turns(_first_slow(made), live=True))) == 8
     assert 0.025 < queue.first_turn_s < 0.06  # the later, quicker chunks do not count
 
 
@@ -121,7 +121,7 @@ def _chunks(count: int, made: list[str], name: str, delay: float = 0.01) -> Iter
 def test_a_new_stream_gets_its_first_chunk_before_a_running_job_goes_on() -> None:
     queue = EngineQueue(slots=1, job_slack_s=10.0)
     made: list[str] = []
-    job = queue.scheduled(_chunks(30, made, "job"), live=False)
+    job = queue.take_turns(_chunks(30, made, "job"), live=False)
     next(job)
     started = threading.Event()
 
@@ -134,7 +134,7 @@ def test_a_new_stream_gets_its_first_chunk_before_a_running_job_goes_on() -> Non
     worker.start()
     started.wait()
     time.sleep(0.02)
-    live = list(queue.scheduled(_chunks(2, made, "live"), live=True))
+    live = list(queue.take_turns(_chunks(2, made, "live"), live=True))
     worker.join(timeout=5)
     assert len(live) == 2
     first_live = made.index("live")

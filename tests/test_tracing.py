@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from service_support import celery_worker
 from sqlalchemy.orm import Session, sessionmaker
 
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.tracing import configure_tracing
@@ -104,7 +105,7 @@ def test_a_celery_job_continues_the_submitters_trace(
     with trace.get_tracer("test").start_as_current_span("submitting") as submitting:
         job_id = submit_fake_job(session_factory, api_side, fake_engine, "Through Celery.").id
     worker_app = celery_app(
-        queue_settings, WorkerContext(session_factory, local_store, fake_engine)
+        queue_settings, WorkerContext(session_factory, local_store, SpeechPipeline([fake_engine]))
     )
     with celery_worker(worker_app):
         wait_until(lambda: read_job(session_factory, job_id).finished, timeout=30)

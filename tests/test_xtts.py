@@ -28,6 +28,7 @@ from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.engines.xtts import ReleaseInvalid, verified_release
 from voiceclone.engines.xtts.engine import XttsEngine
 from voiceclone.services.keys import create_api_key
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.settings import Settings
 
 pytestmark = pytest.mark.xtts
@@ -243,7 +244,9 @@ def test_an_xtts_job_queued_by_a_kokoro_replica_runs_on_an_xtts_worker(
 
         worker_settings = replica.model_copy(update={"engine": "xtts", "engines": ["xtts"]})
         context = WorkerContext(
-            app.state.session_factory, app.state.store, engine, settings=worker_settings
+            app.state.session_factory,
+            app.state.store,
+            SpeechPipeline([engine], worker_settings),
         )
 
         def finished() -> bool:

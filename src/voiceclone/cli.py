@@ -255,7 +255,7 @@ def synth(
     from voiceclone.engines import load_engine
     from voiceclone.safety.consent import warn_if_consent_off
     from voiceclone.safety.marks import new_subject, provenance_tags, warn_if_unmarked
-    from voiceclone.services.speech import synthesize
+    from voiceclone.services.pipeline import SpeechPipeline, SpeechRequest
     from voiceclone.settings import get_settings
 
     pieces, total_chars = _text_pieces(text, text_file)
@@ -267,9 +267,18 @@ def synth(
         engine = load_engine()
         claim = ConsentClaim(consent, consent_challenge, consent_recording)
         profile = _resolve_voice(engine, voice, claim)
-        subject = new_subject("cli")
-        chunks = synthesize(engine, pieces, profile, language, speed, subject=subject)
-        _write_speech(engine, chunks, total_chars, fmt, out, provenance_tags(subject))
+        request = SpeechRequest(
+            text=pieces,
+            voice=profile,
+            engine=engine.name,
+            language=language,
+            format=fmt,
+            speed=speed,
+            route="cli",
+            subject=new_subject("cli"),
+        )
+        chunks = SpeechPipeline([engine]).speak(request)
+        _write_speech(engine, chunks, total_chars, fmt, out, provenance_tags(request.subject))
     except VoiceCloneError as error:
         raise _fail(error) from error
 
@@ -621,6 +630,7 @@ def worker(
     from voiceclone.engines import load_served_engine
     from voiceclone.jobs.celery_queue import WorkerContext, run_worker
     from voiceclone.logs import configure_logging
+    from voiceclone.services.pipeline import SpeechPipeline
     from voiceclone.settings import get_settings
     from voiceclone.storage import open_store
     from voiceclone.tracing import configure_tracing
@@ -635,18 +645,14 @@ def worker(
         )
         raise typer.Exit(code=2)
     try:
-        engine = load_served_engine(settings)
+        served = load_served_engine(settings)
     except VoiceCloneError as error:
         raise _fail(error) from error
-    engine.warm_up()
-    from voiceclone.services.scheduler import SCHEDULERS
-
-    SCHEDULERS.configure(settings)
+    served.warm_up()
     context = WorkerContext(
         session_factory=make_session_factory(settings.database_url),
         store=open_store(settings.storage_url, settings),
-        engine=engine,
-        settings=settings,
+        pipeline=SpeechPipeline([served], settings),
     )
     run_worker(settings, context, concurrency or settings.worker_threads, log_format)
 

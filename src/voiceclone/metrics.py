@@ -54,7 +54,7 @@ UPLOADS_REFUSED = Counter(
 LIMIT_HITS = Counter("voiceclone_limit_hits", "Requests refused by a key's limit.", ["limit"])
 
 
-def measured(chunks: Iterable[AudioChunk], route: str) -> Iterator[AudioChunk]:
+def measure_speech(chunks: Iterable[AudioChunk], route: str) -> Iterator[AudioChunk]:
     """The chunks unchanged, timing the engine: first audio, busy time, real-time factor."""
     started = time.perf_counter()
     busy = audio = 0.0

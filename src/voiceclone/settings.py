@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,11 +20,6 @@ def comma_separated(text: str) -> list[str]:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOICECLONE_", extra="ignore")
-
-    @classmethod
-    def default(cls, setting: str) -> Any:
-        """A setting's default, for objects made before the settings are read."""
-        return cls.model_fields[setting].default
 
     home: Path = Field(
         default_factory=_default_home,

@@ -89,7 +89,7 @@ def span(name: str, **attributes: Any) -> Iterator[None]:
         yield
 
 
-def traced_chunks(
+def trace_chunks(
     chunks: Iterable[AudioChunk], name: str, **attributes: Any
 ) -> Iterator[AudioChunk]:
     """The chunks unchanged, inside one span from the first request for audio to the last

@@ -37,14 +37,13 @@ from voiceclone.metrics import watch_jobs
 from voiceclone.safety.consent import warn_if_consent_off
 from voiceclone.safety.marks import warn_if_unmarked
 from voiceclone.scratch import remove_dead_scratch
-from voiceclone.services.capacity import CAPACITY
 from voiceclone.services.janitor import ScheduledJanitor
 from voiceclone.services.jobs import jobs_by_status
 from voiceclone.services.keys import any_api_key_exists
 from voiceclone.services.links import LinkSigner
 from voiceclone.services.oidc import verifier_for
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.services.quotas import Quotas
-from voiceclone.services.scheduler import SCHEDULERS
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
 from voiceclone.tracing import instrument_app
@@ -134,25 +133,17 @@ def _start(
     app.state.session_factory = factory
     app.state.store = open_store(settings.storage_url, settings)
     app.state.analysis_slots = threading.BoundedSemaphore(settings.voice_analysis_slots)
-    CAPACITY.configure(settings)
-    SCHEDULERS.configure(settings)
-    app.state.capacity = CAPACITY
-    app.state.quotas = Quotas(settings, factory, CAPACITY)
-    watch_jobs(lambda: jobs_by_status(factory))
     app.state.links = LinkSigner(settings)
     app.state.oidc = verifier_for(settings)
-    app.state.engine = engine or load_served_engine(settings)
-    app.state.engines = {app.state.engine.name: app.state.engine}
-    app.state.engines |= {other.name: other for other in more_engines}
-    if engine is None:  # the others this replica serves (VOICECLONE_ENGINES)
-        for name in settings.engines:
-            if name not in app.state.engines:
-                app.state.engines[name] = load_engine(name, settings)
-    warm_up = getattr(app.state.engine, "warm_up", None)
+    pipeline = SpeechPipeline(_served_engines(settings, engine, more_engines), settings)
+    app.state.pipeline = pipeline
+    app.state.quotas = Quotas(settings, factory, pipeline.capacity)
+    watch_jobs(lambda: jobs_by_status(factory))
+    warm_up = getattr(pipeline.default_engine, "warm_up", None)
     if callable(warm_up):  # so the first caller does not pay for lazy setup
         warm_up()
-    CAPACITY.calibrate(app.state.engine)
-    queue = open_queue(settings, factory, app.state.store, app.state.engine, app.state.engines)
+    pipeline.measure_capacity()
+    queue = open_queue(settings, factory, app.state.store, pipeline)
     app.state.queue = queue
     queue.start()
     app.state.janitor = ScheduledJanitor(factory, app.state.store, settings)
@@ -160,6 +151,18 @@ def _start(
     with session_scope(factory) as session:
         if not any_api_key_exists(session):
             print(no_key_hint(), file=sys.stderr, flush=True)
+
+
+def _served_engines(
+    settings: Settings, engine: Engine | None, more_engines: Sequence[Engine]
+) -> list[Engine]:
+    """The default engine first, then the others this replica serves (VOICECLONE_ENGINES),
+    unless the caller gave them (test doubles)."""
+    if engine is not None:
+        return [engine, *more_engines]
+    default = load_served_engine(settings)
+    others = [load_engine(name, settings) for name in settings.engines if name != default.name]
+    return [default, *others]
 
 
 def _stop(app: FastAPI) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from voiceclone.api.uploads import MultipartForm, read_multipart
-from voiceclone.engines import held_engine, queued_engine
+from voiceclone.engines import queued_engine
 from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, Unauthorized
 from voiceclone.jobs.base import JobQueue
@@ -21,6 +21,7 @@ from voiceclone.scratch import scratch_folder
 from voiceclone.services.keys import Caller, authenticate
 from voiceclone.services.links import LinkSigner
 from voiceclone.services.oidc import OidcVerifier, looks_like_jwt
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.services.quotas import Quotas
 from voiceclone.services.sessions import current_session
 from voiceclone.settings import Settings
@@ -62,25 +63,26 @@ async def get_store(request: Request) -> ObjectStore:
     return request.app.state.store
 
 
+async def get_pipeline(request: Request) -> SpeechPipeline:
+    return request.app.state.pipeline
+
+
 async def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+    """The default engine."""
+    return request.app.state.pipeline.default_engine
 
 
 def held_engines(app: Any) -> dict[str, Engine]:
     """The engines this process speaks with, by name (the default among them)."""
-    return app.state.engines
-
-
-def chosen_engine(app: Any, name: str | None) -> Engine:
-    """The engine a request names, or the default; 400 naming those held otherwise."""
-    return held_engine(held_engines(app), app.state.engine, name)
+    return app.state.pipeline.engines
 
 
 def job_engine(app: Any, name: str | None) -> Engine | str:
     """The engine a job names: one held here, or (with Celery) the name of one that
     workers elsewhere run (``VOICECLONE_JOB_ENGINES``); 400 naming the available ones."""
+    pipeline: SpeechPipeline = app.state.pipeline
     engine_name, engine = queued_engine(
-        held_engines(app), app.state.engine, name, _queued_engines(app)
+        pipeline.engines, pipeline.default_engine, name, _queued_engines(app)
     )
     return engine or engine_name
 
@@ -111,6 +113,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StoreDep = Annotated[ObjectStore, Depends(get_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+PipelineDep = Annotated[SpeechPipeline, Depends(get_pipeline)]
 QueueDep = Annotated[JobQueue, Depends(get_queue)]
 QuotasDep = Annotated[Quotas, Depends(get_quotas)]
 LinksDep = Annotated[LinkSigner, Depends(get_links)]
@@ -280,7 +283,7 @@ async def live_slot(request: Request) -> AsyncIterator[LiveSlot]:
     """A place for one more live stream, or 429 ``server_busy`` at once: taken on the event
     loop before anything else (the body aside) runs, so a full server refuses in
     milliseconds, and freed when the route function ends unless a stream took it."""
-    slot = LiveSlot(request.app.state.capacity.admit())
+    slot = LiveSlot(request.app.state.pipeline.capacity.admit())
     try:
         yield slot
     finally:

@@ -49,7 +49,7 @@ def install_openapi(app: FastAPI) -> None:
             settings: Settings = app.state.settings
             _consent_fields(schema, settings.consent)
             _text_limits(schema, settings.max_job_chars)
-            if hasattr(app.state, "engines"):  # known once the app has started
+            if hasattr(app.state, "pipeline"):  # known once the app has started
                 held = held_engines(app)
                 _model_names(schema, openai_model_ids(held.values()))
                 _engine_names(schema, "SpeechCreate", list(held))

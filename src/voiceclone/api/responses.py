@@ -6,7 +6,7 @@ import base64
 import json
 import mimetypes
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,9 +18,8 @@ from starlette.background import BackgroundTask
 from voiceclone.api.errors import error_response
 from voiceclone.audio.chunk import WordTiming
 from voiceclone.audio.encode import FORMATS
-from voiceclone.engines.base import Engine
 from voiceclone.errors import VoiceCloneError
-from voiceclone.services.streaming import VoiceSettings, speech_bytes
+from voiceclone.services.pipeline import SpeechPipeline, SpeechRequest
 from voiceclone.storage.base import ObjectStore
 
 T = TypeVar("T")
@@ -183,28 +182,25 @@ STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 def audio_stream_response(
     request: Request,
-    engine: Engine,
-    text: str | Iterable[str],
-    voice: VoiceSettings,
+    pipeline: SpeechPipeline,
+    speech: SpeechRequest,
     on_close: Callable[[], None] | None = None,
 ) -> StreamingResponse:
     """Chunked audio, each piece sent as soon as the engine has made it. The synthesis
     generator runs in worker threads and is closed the moment the client goes away;
     ``on_close`` runs then too (and at once if synthesis fails before the first chunk)."""
-    settings = request.app.state.settings
-    body = opened_stream(lambda: speech_bytes(engine, text, voice, settings=settings), on_close)
+    body = opened_stream(lambda: pipeline.encode(speech), on_close)
     return StreamingResponse(
         iterate_in_thread(body, request, on_close),
-        media_type=voice.content_type,
+        media_type=speech.content_type,
         headers=STREAM_HEADERS,
     )
 
 
 def speech_events_response(
     request: Request,
-    engine: Engine,
-    text: str,
-    voice: VoiceSettings,
+    pipeline: SpeechPipeline,
+    speech: SpeechRequest,
     on_close: Callable[[], None] | None = None,
     *,
     words: bool = True,
@@ -213,12 +209,10 @@ def speech_events_response(
     requested format), with ``words`` also ``speech.word`` (``text``, ``start``, ``end`` in
     seconds of that audio) as the audio is made, then ``speech.audio.done`` with usage
     (or ``error``, should synthesis fail after the first event)."""
-    settings = request.app.state.settings
     timings: list[WordTiming] = []
     sink = timings.extend if words else None
-    body = opened_stream(
-        lambda: speech_bytes(engine, text, voice, settings=settings, on_words=sink), on_close
-    )
+    body = opened_stream(lambda: pipeline.encode(speech, on_words=sink), on_close)
+    text = speech.text if isinstance(speech.text, str) else ""
     return StreamingResponse(
         iterate_in_thread(_speech_events(body, text, timings), request, on_close),
         media_type="text/event-stream",

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from sqlalchemy.orm import Session, sessionmaker
 
-from voiceclone.engines.base import Engine
 from voiceclone.jobs.base import JobQueue
 from voiceclone.jobs.local import LocalJobQueue
 from voiceclone.jobs.runner import run_job
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 
@@ -20,15 +18,12 @@ def open_queue(
     settings: Settings,
     session_factory: sessionmaker[Session],
     store: ObjectStore,
-    engine: Engine,
-    engines: Mapping[str, Engine] | None = None,
+    pipeline: SpeechPipeline,
 ) -> JobQueue:
-    """The embedded worker pool (running jobs with ``engine``, the default, or the one of
-    ``engines`` a job names), or Celery when ``settings.queue_url`` names a broker."""
+    """The embedded worker pool (running jobs through ``pipeline``), or Celery when
+    ``settings.queue_url`` names a broker."""
     if not settings.queue_url:
-        return LocalJobQueue(
-            session_factory, store, engine, settings.worker_threads, settings, engines
-        )
+        return LocalJobQueue(session_factory, store, pipeline, settings.worker_threads)
     from voiceclone.jobs.celery_queue import CeleryJobQueue, celery_app
 
     return CeleryJobQueue(celery_app(settings), settings)

@@ -22,10 +22,10 @@ from celery.signals import setup_logging
 from prometheus_client import start_http_server
 from sqlalchemy.orm import Session, sessionmaker
 
-from voiceclone.engines.base import Engine
 from voiceclone.jobs.runner import run_job
 from voiceclone.logs import json_line
 from voiceclone.scratch import remove_dead_scratch
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.tracing import instrument_celery
@@ -41,8 +41,7 @@ class WorkerContext:
 
     session_factory: sessionmaker[Session]
     store: ObjectStore
-    engine: Engine
-    settings: Settings | None = None
+    pipeline: SpeechPipeline
 
 
 def celery_app(settings: Settings, context: WorkerContext | None = None) -> Celery:
@@ -64,13 +63,7 @@ def celery_app(settings: Settings, context: WorkerContext | None = None) -> Cele
     def run_job_task(job_id: str) -> str | None:
         if context is None:
             raise RuntimeError("This process has no engine: start it with `voiceclone worker`.")
-        return run_job(
-            job_id,
-            context.session_factory,
-            context.store,
-            context.engine,
-            settings=context.settings,
-        )
+        return run_job(job_id, context.session_factory, context.store, context.pipeline)
 
     return app
 

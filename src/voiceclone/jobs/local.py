@@ -10,7 +10,6 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import select
@@ -18,9 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voiceclone.db.models import UNFINISHED_STATUSES, Job
 from voiceclone.db.session import session_scope
-from voiceclone.engines.base import Engine
 from voiceclone.jobs.runner import run_job
-from voiceclone.settings import Settings, get_settings
+from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -29,24 +27,20 @@ _IDLE_POLL_SECONDS = 0.02
 
 
 class LocalJobQueue:
-    """Runs jobs on ``workers`` threads (default ``settings.worker_threads``), each with the
-    engine it names among ``engine`` (the default) and ``engines``."""
+    """Runs jobs through the speech pipeline on ``workers`` threads (default
+    ``VOICECLONE_WORKER_THREADS``)."""
 
     def __init__(
         self,
         session_factory: sessionmaker[Session],
         store: ObjectStore,
-        engine: Engine,
+        pipeline: SpeechPipeline,
         workers: int | None = None,
-        settings: Settings | None = None,
-        engines: Mapping[str, Engine] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._store = store
-        self._engine = engine
-        self._engines = dict(engines or {})
-        self._settings = settings or get_settings()
-        self._workers = max(1, workers or self._settings.worker_threads)
+        self._pipeline = pipeline
+        self._workers = max(1, workers or pipeline.settings.worker_threads)
         self._executor: ThreadPoolExecutor | None = None
         self._pending: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
@@ -100,10 +94,8 @@ class LocalJobQueue:
                 job_id,
                 self._session_factory,
                 self._store,
-                self._engine,
-                engines=self._engines,
+                self._pipeline,
                 should_cancel=self._stopping.is_set,
-                settings=self._settings,
             )
         except Exception:
             log.exception("job %s could not be run", job_id)

@@ -27,15 +27,15 @@ from voiceclone.db.session import rows_changed, session_scope
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import NotFound, VoiceCloneError
 from voiceclone.logs import add_to_context, log_context
-from voiceclone.safety.marks import job_subject, provenance_tags
+from voiceclone.safety.marks import JOB_KIND, job_subject, provenance_tags
 from voiceclone.scratch import scratch_folder
-from voiceclone.services.speech import synthesize
+from voiceclone.services.pipeline import SpeechPipeline, SpeechRequest
 from voiceclone.services.voices import find_voice, voice_profile
-from voiceclone.settings import Settings, get_settings
+from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
 from voiceclone.storage.keys import captions_key, result_key
 from voiceclone.text.captions import words_json
-from voiceclone.text.words import timed_words
+from voiceclone.text.words import collect_word_timings
 from voiceclone.tracing import span
 
 log = logging.getLogger(__name__)
@@ -77,23 +77,19 @@ def run_job(
     job_id: str,
     session_factory: SessionFactory,
     store: ObjectStore,
-    engine: Engine,
+    pipeline: SpeechPipeline,
     *,
-    engines: Mapping[str, Engine] | None = None,
     should_cancel: Callable[[], bool] | None = None,
-    settings: Settings | None = None,
 ) -> str | None:
     """Run the job to a final state and return it (None if it was not runnable).
 
-    The job speaks with the engine it names, among ``engine`` and ``engines`` (all this
-    process holds); jobs that name none use ``engine``. ``should_cancel`` is polled between
-    chunks (e.g. queue shutdown): if it turns true the job is left 'running' and resumes
-    from scratch at the next start.
+    The job speaks with the engine it names among the pipeline's (jobs that name none use
+    its default). ``should_cancel`` is polled between chunks (e.g. queue shutdown): if it
+    turns true the job is left 'running' and resumes from scratch at the next start.
     """
-    held = {engine.name: engine, **(engines or {})}
     with log_context(job_id=str(job_id)), span("voiceclone.job", job_id=str(job_id)):
         started = time.monotonic()
-        status = _run(job_id, session_factory, store, engine, held, should_cancel, settings)
+        status = _run(job_id, session_factory, store, pipeline, should_cancel or _never)
         if status is not None:
             log.info("job %s: %s in %.1f s", job_id, status, time.monotonic() - started)
         return status
@@ -103,25 +99,23 @@ def _run(
     job_id: str,
     session_factory: SessionFactory,
     store: ObjectStore,
-    default: Engine,
-    held: Mapping[str, Engine],
-    should_cancel: Callable[[], bool] | None,
-    settings: Settings | None,
+    pipeline: SpeechPipeline,
+    should_cancel: Callable[[], bool],
 ) -> str | None:
     job = _claim(session_factory, uuid.UUID(str(job_id)))
     if job is None:
         return None
     add_to_context(owner=job.owner)
     log.info("job %s started (attempt %d)", job.id, job.attempts)
-    if job.attempts > get_settings().max_job_attempts:
+    if job.attempts > pipeline.settings.max_job_attempts:
         _finish(session_factory, job.id, JobStatus.FAILED, error=_too_many_attempts(job))
         return JobStatus.FAILED
-    engine = held.get(job.engine, default) if job.engine else default
-    if engine.name != (job.engine or engine.name):
-        _finish(session_factory, job.id, JobStatus.FAILED, error=_engine_not_held(job, held))
+    if job.engine and job.engine not in pipeline.engines:
+        error = _engine_not_held(job, pipeline.engines)
+        _finish(session_factory, job.id, JobStatus.FAILED, error=error)
         return JobStatus.FAILED
     try:
-        return _run_claimed(job, session_factory, store, engine, should_cancel or _never, settings)
+        return _run_claimed(job, session_factory, store, pipeline, should_cancel)
     except _Interrupted:
         return _status_of(session_factory, job.id)
     except VoiceCloneError as error:
@@ -157,23 +151,30 @@ def _run_claimed(
     job: _ClaimedJob,
     session_factory: SessionFactory,
     store: ObjectStore,
-    engine: Engine,
+    pipeline: SpeechPipeline,
     should_cancel: Callable[[], bool],
-    settings: Settings | None,
 ) -> str:
-    profile = _load_profile(session_factory, engine, job, store)
+    engine = pipeline.engine(job.engine)
     progress = _ProgressTracker(session_factory, job, should_cancel)
-    subject = job_subject(job.id)
-    chunks = synthesize(
-        engine, job.text, profile, job.language, job.speed, subject=subject, settings=settings
+    request = SpeechRequest(
+        text=job.text,
+        voice=_load_profile(session_factory, engine, job, store),
+        engine=engine.name,
+        language=job.language,
+        format=job.format,
+        speed=job.speed,
+        live=False,
+        route=JOB_KIND,
+        subject=job_subject(job.id),
     )
+    chunks = pipeline.speak(request)
     words: list[WordTiming] = []
     rendered = _render_to_temp_file(
-        timed_words(progress.track(chunks), words.extend),
+        collect_word_timings(progress.track(chunks), words.extend),
         job.format,
         engine.sample_rate,
-        provenance_tags(subject),
-        scratch_folder(settings or get_settings()),
+        provenance_tags(request.subject),
+        scratch_folder(pipeline.settings),
     )
     words_key = captions_key(job.owner, job.id)
     try:

@@ -7,7 +7,7 @@ with headroom to spare; otherwise it refuses at once (429 ``server_busy`` with
 ``Retry-After``) rather than letting every stream fall behind. Jobs are never refused:
 they wait in the queue.
 
-Capacity belongs to the process (its CPU or GPU), so there is one instance per process.
+Capacity belongs to the process (its CPU or GPU): the speech pipeline holds one.
 """
 
 from __future__ import annotations
@@ -44,26 +44,17 @@ class ServerBusy(TooManyRequests):
 class LiveCapacity:
     """How much audio per second this process can make, and the live streams it admitted."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._lock = threading.Lock()
-        self._rate: float | None = None  # seconds of audio per second of wall time
-        self._fixed = False
-        self._admitted = 0
         self._synthesizing = 0
-        self._enabled: bool = Settings.default("live_admission")
-        self._headroom: float = Settings.default("live_headroom")
-        self._retry_after: int = Settings.default("busy_retry_after_s")
-        self._slots: int = Settings.default("engine_slots")
-
-    def configure(self, settings: Settings) -> None:
-        with self._lock:
-            self._enabled = settings.live_admission
-            self._headroom = settings.live_headroom
-            self._retry_after = settings.busy_retry_after_s
-            self._slots = settings.engine_slots
-            self._fixed = settings.live_capacity > 0
-            self._rate = settings.live_capacity if self._fixed else None
-            self._admitted = 0
+        self._admitted = 0
+        self._enabled = settings.live_admission
+        self._headroom = settings.live_headroom
+        self._retry_after = settings.busy_retry_after_s
+        self._slots = settings.engine_slots
+        self._fixed = settings.live_capacity > 0
+        # seconds of audio per second of wall time; None until measured
+        self._rate: float | None = settings.live_capacity if self._fixed else None
         ENGINE_SPEED.set(self._rate or 0.0)
 
     @property
@@ -82,7 +73,7 @@ class LiveCapacity:
 
     def calibrate(self, engine: Engine) -> None:
         """Measure the engine (unless the capacity is set): one sentence per engine slot,
-        all at once, as the engine will be used, each chunk timed as :meth:`observed`
+        all at once, as the engine will be used, each chunk timed as :meth:`observe`
         times it; the fastest of CALIBRATION_ROUNDS rounds."""
         if self._fixed or not self._enabled:
             return
@@ -141,7 +132,7 @@ class LiveCapacity:
                 retry_after=self._retry_after,
             )
 
-    def observed(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
+    def observe(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
         """The chunks unchanged, each one's speed folded into the estimate (scaled by how
         many syntheses shared the engine while it was made)."""
         for chunk, elapsed, sharing in self._timed(chunks):
@@ -194,6 +185,3 @@ class LiveCapacity:
 
     def __str__(self) -> str:
         return f"{self.streams_that_fit()} live stream(s) fit, {self._admitted} admitted"
-
-
-CAPACITY = LiveCapacity()

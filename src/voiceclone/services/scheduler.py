@@ -18,7 +18,8 @@ long a first chunk takes is learned from the first chunks made; each stream time
 turns. (One mean turn for all would hold new streams back needlessly: later chunks are
 several times longer than first ones, so every playing stream would look due at once.)
 
-Like capacity, the engine's time belongs to the process: one scheduler per engine name.
+Like capacity, the engine's time belongs to the process: the speech pipeline holds one
+queue per engine name.
 """
 
 from __future__ import annotations
@@ -117,9 +118,9 @@ class EngineQueue:
 
         return min(self._waiting, key=urgency)
 
-    def scheduled(self, chunks: Iterable[AudioChunk], live: bool) -> Iterator[AudioChunk]:
+    def take_turns(self, chunks: Iterable[AudioChunk], live: bool) -> Iterator[AudioChunk]:
         """``chunks``, each one made in its turn (live: a stream someone listens to)."""
-        return StreamTurns(self, live).made(chunks)
+        return StreamTurns(self, live).take(chunks)
 
 
 class StreamTurns:
@@ -134,7 +135,8 @@ class StreamTurns:
         self._audio = 0.0
         self._last_turn_s = 0.0
 
-    def made(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
+    def take(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
+        """``chunks``, each one made when this stream's turn comes."""
         iterator = iter(chunks)
         try:
             while True:
@@ -166,17 +168,11 @@ class StreamTurns:
 class Schedulers:
     """The engine queues of this process, by engine name."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._queues: dict[str, EngineQueue] = {}
-        self._slots: int = Settings.default("engine_slots")
-        self._job_slack_s: float = Settings.default("job_slack_s")
+        self._slots = settings.engine_slots
+        self._job_slack_s = settings.job_slack_s
         self._lock = threading.Lock()
-
-    def configure(self, settings: Settings) -> None:
-        with self._lock:
-            self._slots = settings.engine_slots
-            self._job_slack_s = settings.job_slack_s
-            self._queues.clear()
 
     def of(self, engine_name: str) -> EngineQueue:
         with self._lock:
@@ -184,6 +180,3 @@ class Schedulers:
             if queue is None:
                 queue = self._queues[engine_name] = EngineQueue(self._slots, self._job_slack_s)
             return queue
-
-
-SCHEDULERS = Schedulers()

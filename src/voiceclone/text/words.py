@@ -114,7 +114,7 @@ class WordClock:
 WordSink = Callable[[list[WordTiming]], None]
 
 
-def timed_words(chunks: Iterable[AudioChunk], on_words: WordSink) -> Iterator[AudioChunk]:
+def collect_word_timings(chunks: Iterable[AudioChunk], on_words: WordSink) -> Iterator[AudioChunk]:
     """The chunks unchanged; each one's words, on the stream's timeline, go to ``on_words``
     as it passes (the last untimed span's when the stream ends)."""
     clock = WordClock()

@@ -57,8 +57,8 @@ def readyz(
     except Exception as exc:
         log.warning("readiness: storage check failed: %s", exc)
         checks["storage"] = "unavailable"
-    engine = getattr(request.app.state, "engine", None)
-    checks["engine"] = "ok" if engine is not None else "not loaded"
+    pipeline = getattr(request.app.state, "pipeline", None)
+    checks["engine"] = "ok" if pipeline is not None else "not loaded"
     ready = all(value == "ok" for value in checks.values())
     settings = request.app.state.settings
     body = {

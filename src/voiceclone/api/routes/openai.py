@@ -13,6 +13,7 @@ from voiceclone.api.deps import (
     EngineDep,
     LiveSlotDep,
     OwnerDep,
+    PipelineDep,
     QuotasDep,
     SessionDep,
     StoreDep,
@@ -34,7 +35,6 @@ from voiceclone.services.streaming import (
     OPENAI_VOICE_ALIASES,
     engine_for_model,
     openai_model_ids,
-    plan_speech,
 )
 from voiceclone.services.voices import list_voices
 
@@ -56,29 +56,28 @@ def create_speech(
     slot: LiveSlotDep,
     caller: CallerDep,
     session: SessionDep,
-    engine: EngineDep,
     store: StoreDep,
     quotas: QuotasDep,
+    pipeline: PipelineDep,
 ) -> StreamingResponse:
-    engine = engine_for_model(held_engines(request.app), engine, body.model)
+    engine = engine_for_model(pipeline.engines, pipeline.default_engine, body.model)
     voice_ref = body.voice if isinstance(body.voice, str) else body.voice.id
-    plan = plan_speech(
+    speech = pipeline.plan(
         session,
-        engine,
+        store,
         caller.owner,
-        body.input,
-        voice_ref,
-        None,
-        body.response_format,
-        body.speed,
+        text=body.input,
+        voice=voice_ref,
+        engine=engine.name,
+        format=body.response_format,
+        speed=body.speed,
         max_chars=MAX_INPUT_CHARS,
         openai_aliases=True,
-        store=store,
     )
-    release = quotas.open_stream(caller, chars=len(plan.text), admitted=slot.hand_over())
+    release = quotas.open_stream(caller, chars=len(body.input), admitted=slot.hand_over())
     if body.stream_format == "sse":
-        return speech_events_response(request, engine, plan.text, plan.voice, release, words=False)
-    return audio_stream_response(request, engine, plan.text, plan.voice, release)
+        return speech_events_response(request, pipeline, speech, release, words=False)
+    return audio_stream_response(request, pipeline, speech, release)
 
 
 @router.get(

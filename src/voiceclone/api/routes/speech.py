@@ -44,28 +44,22 @@ from voiceclone.api.deps import (
     SESSION_COOKIE,
     CallerDep,
     LiveSlotDep,
+    PipelineDep,
     QuotasDep,
     SessionDep,
     StoreDep,
     caller_for_cookie,
     caller_for_token,
-    chosen_engine,
 )
 from voiceclone.api.responses import audio_stream_response, speech_events_response
 from voiceclone.api.schemas import ERROR_RESPONSES, SpeechCreate
 from voiceclone.audio.chunk import WordTiming
 from voiceclone.audio.encode import FORMATS
-from voiceclone.engines.base import Engine
 from voiceclone.errors import Forbidden, InvalidRequest, InvalidText, Unauthorized, VoiceCloneError
 from voiceclone.services.keys import Caller
+from voiceclone.services.pipeline import SpeechPipeline, SpeechRequest
 from voiceclone.services.quotas import Quotas
-from voiceclone.services.streaming import (
-    TextFeed,
-    VoiceSettings,
-    live_speech_bytes,
-    plan_speech,
-    voice_settings,
-)
+from voiceclone.services.streaming import TextFeed
 from voiceclone.settings import Settings
 
 router = APIRouter(prefix="/v1/speech", tags=["speech"], responses=ERROR_RESPONSES)
@@ -101,22 +95,22 @@ def speech(
     session: SessionDep,
     store: StoreDep,
     quotas: QuotasDep,
+    pipeline: PipelineDep,
 ) -> StreamingResponse:
-    engine = chosen_engine(request.app, body.engine)
-    plan = plan_speech(
+    speech = pipeline.plan(
         session,
-        engine,
+        store,
         caller.owner,
-        body.text,
-        body.voice,
-        body.language,
-        body.format,
-        body.speed,
-        store=store,
+        text=body.text,
+        voice=body.voice,
+        engine=body.engine,
+        language=body.language,
+        format=body.format,
+        speed=body.speed,
     )
-    release = quotas.open_stream(caller, chars=len(plan.text), admitted=slot.hand_over())
+    release = quotas.open_stream(caller, chars=len(body.text), admitted=slot.hand_over())
     respond = speech_events_response if body.stream_format == "sse" else audio_stream_response
-    return respond(request, engine, plan.text, plan.voice, release)
+    return respond(request, pipeline, speech, release)
 
 
 # -- WebSocket ------------------------------------------------------------------------------
@@ -139,14 +133,14 @@ class _ClientGone(Exception):
 async def speech_ws(websocket: WebSocket) -> None:
     await websocket.accept()
     quotas: Quotas = websocket.app.state.quotas
+    pipeline: SpeechPipeline = websocket.app.state.pipeline
     try:
         config = await _receive_json(websocket)
         caller = await run_in_threadpool(_caller, websocket, config)
         await run_in_threadpool(quotas.count_request, caller)
-        admitted = websocket.app.state.capacity.admit()  # a full server says so at once
+        admitted = pipeline.capacity.admit()  # a full server says so at once
         try:
-            engine = chosen_engine(websocket.app, _engine_name(config))
-            voice = await run_in_threadpool(_voice_for, websocket, engine, caller.owner, config)
+            speech = await run_in_threadpool(_plan_live, websocket, caller.owner, config)
             release = await run_in_threadpool(quotas.open_stream, caller, 0, admitted)
         except BaseException:
             admitted()
@@ -157,23 +151,26 @@ async def speech_ws(websocket: WebSocket) -> None:
         await _close_with_error(websocket, error.code, error.message, _close_code(error))
         return
     try:
-        await _serve(websocket, engine, voice, lambda chars: quotas.spend_chars(caller, chars))
+        await _serve(websocket, pipeline, speech, lambda chars: quotas.spend_chars(caller, chars))
     finally:
         release()
 
 
 async def _serve(
-    websocket: WebSocket, engine: Engine, voice: VoiceSettings, charge: Callable[[int], None]
+    websocket: WebSocket,
+    pipeline: SpeechPipeline,
+    speech: SpeechRequest,
+    charge: Callable[[int], None],
 ) -> None:
     await websocket.send_json(
         {
             "type": "ready",
-            "format": voice.format,
-            "content_type": voice.content_type,
-            "sample_rate": engine.sample_rate,
+            "format": speech.format,
+            "content_type": speech.content_type,
+            "sample_rate": pipeline.engines[speech.engine].sample_rate,
         }
     )
-    await _run_session(websocket, engine, voice, charge)
+    await _run_session(websocket, pipeline, speech, charge)
 
 
 def _caller(websocket: WebSocket, config: dict[str, Any]) -> Caller:
@@ -205,9 +202,10 @@ def _engine_name(config: dict[str, Any]) -> str | None:
     return name
 
 
-def _voice_for(
-    websocket: WebSocket, engine: Engine, owner: str, config: dict[str, Any]
-) -> VoiceSettings:
+def _plan_live(websocket: WebSocket, owner: str, config: dict[str, Any]) -> SpeechRequest:
+    """The socket's voice and settings, checked before any text arrives."""
+    pipeline: SpeechPipeline = websocket.app.state.pipeline
+    engine = pipeline.engine(_engine_name(config)).name
     voice = config.get("voice")
     if not isinstance(voice, str) or not voice:
         raise InvalidRequest('The first message must name a "voice".', code="missing_voice")
@@ -217,15 +215,17 @@ def _voice_for(
     fmt = config.get("format") or "pcm"
     language = config.get("language")
     with websocket.app.state.session_factory() as session:
-        return voice_settings(
+        return pipeline.plan(
             session,
-            engine,
+            websocket.app.state.store,
             owner,
-            voice,
-            language,
-            str(fmt),
-            float(speed),
-            store=websocket.app.state.store,
+            text=None,
+            voice=voice,
+            engine=engine,
+            language=language,
+            format=str(fmt),
+            speed=float(speed),
+            route="live",
         )
 
 
@@ -270,7 +270,10 @@ async def _close_with_error(websocket: WebSocket, code: str, message: str, close
 
 
 async def _run_session(
-    websocket: WebSocket, engine: Engine, voice: VoiceSettings, charge: Callable[[int], None]
+    websocket: WebSocket,
+    pipeline: SpeechPipeline,
+    speech: SpeechRequest,
+    charge: Callable[[int], None],
 ) -> None:
     """Receive text and control messages while utterances are synthesized in order;
     ``charge`` counts each piece of text against the key's characters per day."""
@@ -315,7 +318,7 @@ async def _run_session(
 
     async def speak() -> None:
         async for utterance in utterances_out:
-            await _speak_utterance(websocket, engine, voice, utterance, speaking)
+            await _speak_utterance(pipeline, speech, websocket, utterance, speaking)
             if utterance.feed.aborted.is_set():
                 return
             await websocket.send_json({"type": "done"})
@@ -416,9 +419,9 @@ def _parse(message: str) -> tuple[str, str]:
 
 
 async def _speak_utterance(
+    pipeline: SpeechPipeline,
+    speech: SpeechRequest,
     websocket: WebSocket,
-    engine: Engine,
-    voice: VoiceSettings,
     utterance: _Utterance,
     speaking: _SpeakingState,
 ) -> None:
@@ -434,13 +437,8 @@ async def _speak_utterance(
             head = _leading_text(feed)  # wait for text: an empty utterance makes no audio
             if head is None:
                 return
-            stream = live_speech_bytes(
-                engine,
-                itertools.chain(head, feed),
-                voice,
-                websocket.app.state.settings,
-                on_words=words.extend,
-            )
+            utterance_speech = speech.with_text(itertools.chain(head, feed))
+            stream = pipeline.encode(utterance_speech, on_words=words.extend)
             for data in stream:
                 if feed.aborted.is_set():
                     break

@@ -14,12 +14,12 @@ from voiceclone.api.deps import (
     LinksDep,
     LiveSlotDep,
     OwnerDep,
+    PipelineDep,
     QuotasDep,
     SessionDep,
     SettingsDep,
     StoreDep,
     UploadDep,
-    chosen_engine,
     link_or_caller,
 )
 from voiceclone.api.responses import audio_stream_response
@@ -39,7 +39,6 @@ from voiceclone.scratch import scratch_folder
 from voiceclone.services import voices
 from voiceclone.services.keys import Caller
 from voiceclone.services.links import LinkSigner, preview_object
-from voiceclone.services.streaming import plan_preview
 from voiceclone.services.voices import VoiceInfo
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"], responses=ERROR_RESPONSES)
@@ -141,9 +140,10 @@ def add_samples(
     store: StoreDep,
     settings: SettingsDep,
     links: LinksDep,
+    pipeline: PipelineDep,
 ) -> VoiceOut:
     uploads = require_files(form, "files", "file")
-    engine = chosen_engine(request.app, voices.voice_engine(session, caller.owner, voice_id))
+    engine = pipeline.engine(voices.voice_engine(session, caller.owner, voice_id))
     info = voices.add_samples(
         session,
         store,
@@ -208,10 +208,11 @@ def preview_voice(
     slot: LiveSlotDep,
     caller: PreviewCaller,
     session: SessionDep,
-    engine: EngineDep,
+    store: StoreDep,
     quotas: QuotasDep,
+    pipeline: PipelineDep,
     format: Annotated[AudioFormat, Query(description="The preview's audio format.")] = "mp3",
 ) -> StreamingResponse:
-    plan = plan_preview(session, engine, caller.owner, voice_id, format, request.app.state.store)
-    release = quotas.open_stream(caller, chars=len(plan.text), admitted=slot.hand_over())
-    return audio_stream_response(request, engine, plan.text, plan.voice, release)
+    speech = pipeline.plan_preview(session, store, caller.owner, voice_id, format)
+    release = quotas.open_stream(caller, chars=len(str(speech.text)), admitted=slot.hand_over())
+    return audio_stream_response(request, pipeline, speech, release)
