@@ -13,4 +13,5 @@ scripts/setup.sh --eval --browser
 . .venv/bin/activate
 ruff check src tests bench
 ruff format --check src tests bench
+mypy
 exec python -m pytest "$@"

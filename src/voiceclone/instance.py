@@ -64,7 +64,8 @@ def _keyring(home: Path) -> dict:
     path = home.expanduser() / KEYRING_FILE
     if not path.is_file():
         _write_private(path, json.dumps({"current": secrets.token_urlsafe(SECRET_BYTES)}))
-    return json.loads(path.read_text(encoding="utf-8"))
+    result: dict = json.loads(path.read_text(encoding="utf-8"))
+    return result
 
 
 def signing_keys(settings: Settings) -> list[SigningKey]:

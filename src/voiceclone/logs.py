@@ -135,6 +135,7 @@ def configure_logging(log_format: str = "", level: str = "INFO") -> str:
     """Send every logger (ours, uvicorn's, Celery's) to standard output in one format:
     ``json`` (the default when standard output is not a terminal) or ``text``."""
     chosen = log_format or ("text" if sys.stdout.isatty() else "json")
+    final: list[structlog.typing.Processor]
     if chosen == "json":
         final = [_google_fields, _redact_all, structlog.processors.JSONRenderer(ensure_ascii=False)]
     else:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from voiceclone.audio.chunk import AudioChunk
@@ -19,6 +20,7 @@ from voiceclone.audio.chunk import AudioChunk
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+_trace: ModuleType | None
 try:
     from opentelemetry import trace as _trace
 except ImportError:  # the `otel` extra is not installed
@@ -49,6 +51,7 @@ def configure_tracing(service_name: str) -> bool:
             "pip install 'voiceclone[otel]'"
         )
         return False
+    assert _trace is not None  # imported with the exporter above
     name = os.environ.get("OTEL_SERVICE_NAME") or service_name
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

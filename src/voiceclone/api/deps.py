@@ -39,11 +39,13 @@ MISSING_CREDENTIALS = (
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_session_factory(request: Request) -> sessionmaker[Session]:
-    return request.app.state.session_factory
+    session_factory: sessionmaker[Session] = request.app.state.session_factory
+    return session_factory
 
 
 async def get_session(
@@ -60,21 +62,25 @@ async def get_session(
 
 
 async def get_store(request: Request) -> ObjectStore:
-    return request.app.state.store
+    store: ObjectStore = request.app.state.store
+    return store
 
 
 async def get_pipeline(request: Request) -> SpeechPipeline:
-    return request.app.state.pipeline
+    pipeline: SpeechPipeline = request.app.state.pipeline
+    return pipeline
 
 
 async def get_engine(request: Request) -> Engine:
     """The default engine."""
-    return request.app.state.pipeline.default_engine
+    pipeline: SpeechPipeline = request.app.state.pipeline
+    return pipeline.default_engine
 
 
 def held_engines(app: Any) -> dict[str, Engine]:
     """The engines this process speaks with, by name (the default among them)."""
-    return app.state.pipeline.engines
+    pipeline: SpeechPipeline = app.state.pipeline
+    return pipeline.engines
 
 
 def job_engine(app: Any, name: str | None) -> Engine | str:
@@ -98,15 +104,18 @@ def _queued_engines(app: Any) -> list[str]:
 
 
 async def get_queue(request: Request) -> JobQueue:
-    return request.app.state.queue
+    queue: JobQueue = request.app.state.queue
+    return queue
 
 
 async def get_quotas(request: Request) -> Quotas:
-    return request.app.state.quotas
+    quotas: Quotas = request.app.state.quotas
+    return quotas
 
 
 async def get_links(request: Request) -> LinkSigner:
-    return request.app.state.links
+    links: LinkSigner = request.app.state.links
+    return links
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -37,7 +37,8 @@ def request_id_of(scope: Scope) -> str:
         if name == b"x-request-id":
             candidate = value.decode("latin-1")
             if _SANE_REQUEST_ID.fullmatch(candidate):
-                return candidate
+                result: str = candidate
+                return result
     return uuid.uuid4().hex
 
 
@@ -49,7 +50,8 @@ def _route_template(scope: Scope) -> str:
 def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope.get("headers", ()):
         if key == name:
-            return value.decode("latin-1")
+            result: str = value.decode("latin-1")
+            return result
     return ""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,18 +19,22 @@ from voiceclone.services.voices import VoiceInfo
 from voiceclone.settings import Settings
 from voiceclone.text.language import AUTO, language_names
 
-#: What ``format`` may be, everywhere.
-AudioFormat = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
-#: Language codes, their aliases (lower case) and "auto".
-LanguageName = Literal[(*language_names(), AUTO)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # enums built from the formats and languages this server knows
+    AudioFormat = str
+    LanguageName = str
+else:
+    #: What ``format`` may be, everywhere.
+    AudioFormat = Literal[tuple(FORMATS)]
+    #: Language codes, their aliases (lower case) and "auto".
+    LanguageName = Literal[(*language_names(), AUTO)]
 #: Speed bounds (the settings' defaults; the server checks the configured ones).
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 
 
-def _text(description: str, max_chars: int | None = None) -> object:
+def _text(description: str, max_chars: int | None = None) -> Any:
     """Text to speak: not blank. The most it may hold is in the description and, for a
     configurable limit, in the OpenAPI document (the server checks it, with a 400)."""
-    extra = {"maxLength": max_chars} if max_chars else None
+    extra: dict[str, Any] | None = {"maxLength": max_chars} if max_chars else None
     return Field(
         min_length=1, pattern=NOT_BLANK_PATTERN, description=description, json_schema_extra=extra
     )
@@ -53,7 +57,7 @@ LANGUAGE_FIELD = {
 }
 
 
-def _voice_ref(description: str) -> object:
+def _voice_ref(description: str) -> Any:
     return Field(min_length=1, max_length=1024, pattern=NOT_BLANK_PATTERN, description=description)
 
 
@@ -193,7 +197,7 @@ class JobOut(BaseModel):
         )
         return cls(
             id=info.id,
-            status=info.status,  # type: ignore[arg-type]
+            status=info.status,
             queue_position=info.queue_position,
             progress_percent=round(100.0 * info.progress, 1),
             voice=info.voice_ref,

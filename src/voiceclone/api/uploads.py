@@ -14,6 +14,7 @@ import codecs
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -299,7 +300,7 @@ AUDIO_MEDIA_TYPE = "audio/*"
 
 
 def multipart_doc(
-    fields: dict[str, dict[str, object]],
+    fields: Mapping[str, Mapping[str, object]],
     required: list[str],
     audio: tuple[str, ...] = (),
     consent: bool = False,

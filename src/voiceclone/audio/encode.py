@@ -20,9 +20,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import av
+import av.audio.stream
 import numpy as np
 import soxr
 
@@ -239,8 +240,9 @@ class _PyAVEncoder(StreamEncoder):
             self._sink, mode="w", format=spec.container, container_options=options
         )
         try:
-            self._stream = self._container.add_stream(
-                spec.codec, rate=self._codec_rate, layout="mono"
+            self._stream = cast(
+                av.audio.stream.AudioStream,
+                self._container.add_stream(spec.codec, rate=self._codec_rate, layout="mono"),
             )
             if spec.bit_rate:
                 self._stream.bit_rate = spec.bit_rate
@@ -348,7 +350,8 @@ def encode_audio(
 def pcm_s16le(samples: np.ndarray) -> bytes:
     """Float samples in [-1, 1] as signed 16-bit little-endian bytes (clipped, rounded)."""
     scaled = np.round(np.clip(samples, -1.0, 1.0) * 32767.0)
-    return scaled.astype("<i2").tobytes()
+    result: bytes = scaled.astype("<i2").tobytes()
+    return result
 
 
 def wav_info_chunk(tags: Tags | None) -> bytes:

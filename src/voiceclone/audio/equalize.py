@@ -67,13 +67,15 @@ def long_term_spectrum(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     power = np.abs(np.fft.rfft(frames * np.hanning(FFT_SIZE), axis=1)) ** 2
     level_db = 10.0 * np.log10(power.sum(axis=1) + 1e-12)
     loud = level_db > level_db.max() - LOUD_RELATIVE_DB
-    return power[loud].mean(axis=0)
+    result: np.ndarray = power[loud].mean(axis=0)
+    return result
 
 
 def band_levels_db(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """The long-term level (dB) in each band: the spectral envelope that is matched."""
     bands = _band_weights(sample_rate) @ long_term_spectrum(samples, sample_rate)
-    return 10.0 * np.log10(bands + 1e-12)
+    result: np.ndarray = 10.0 * np.log10(bands + 1e-12)
+    return result
 
 
 def matching_gains_db(
@@ -86,7 +88,8 @@ def matching_gains_db(
     difference -= np.average(difference, weights=10.0 ** (reference_levels / 10.0))
     gains = np.clip(difference * strength, -MAX_GAIN_DB, MAX_GAIN_DB)
     gains[reference_levels < reference_levels.max() - EMPTY_BAND_DB] = 0.0
-    return gains.astype(np.float32)
+    result: np.ndarray = gains.astype(np.float32)
+    return result
 
 
 def equalizer_taps(gains_db: np.ndarray, sample_rate: int) -> np.ndarray:

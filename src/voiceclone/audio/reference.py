@@ -182,7 +182,8 @@ def frame_levels_db(audio: np.ndarray, frame_length: int) -> np.ndarray:
     padded = np.zeros(frame_count * frame_length, dtype=np.float64)
     padded[: len(audio)] = audio
     power = np.mean(padded.reshape(frame_count, frame_length) ** 2, axis=1)
-    return 10.0 * np.log10(power + _POWER_EPSILON)
+    result: np.ndarray = 10.0 * np.log10(power + _POWER_EPSILON)
+    return result
 
 
 def _trim_to_speech(
@@ -206,4 +207,5 @@ def _normalise_loudness(
     ceiling = 10.0 ** (PEAK_CEILING_DBFS / 20.0)
     if peak * gain > ceiling:
         gain = ceiling / peak
-    return (audio * gain).astype(np.float32)
+    result: np.ndarray = (audio * gain).astype(np.float32)
+    return result

@@ -80,7 +80,8 @@ def log_mel_frames(samples: np.ndarray) -> np.ndarray:
     frames = np.lib.stride_tricks.sliding_window_view(samples, N_FFT)[::HOP_LENGTH][:n_frames]
     power = np.abs(np.fft.rfft(frames * _analysis_window(), axis=-1)) ** 2
     mel = power @ mel_filterbank(SAMPLE_RATE, N_FFT, N_MELS).T
-    return np.log10(mel + LOG_FLOOR).astype(np.float32)
+    result: np.ndarray = np.log10(mel + LOG_FLOOR).astype(np.float32)
+    return result
 
 
 def _windows(features: np.ndarray) -> np.ndarray:
@@ -93,7 +94,8 @@ def _windows(features: np.ndarray) -> np.ndarray:
 
 
 def _l2(vectors: np.ndarray) -> np.ndarray:
-    return vectors / (np.linalg.norm(vectors, axis=-1, keepdims=True) + 1e-12)
+    result: np.ndarray = vectors / (np.linalg.norm(vectors, axis=-1, keepdims=True) + 1e-12)
+    return result
 
 
 class SpeakerEmbedder:

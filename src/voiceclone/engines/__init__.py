@@ -68,7 +68,8 @@ def engine_info(engine: Engine, settings: Settings | None = None) -> EngineInfo:
     """What a loaded engine is; ready, since it is loaded."""
     if engine.name in ENGINE_PACKAGES:
         described = _package(engine.name).describe(settings or get_settings())
-        return dataclasses.replace(described, state="ready", detail="")
+        result: EngineInfo = dataclasses.replace(described, state="ready", detail="")
+        return result
     return EngineInfo(
         name=engine.name,
         version=engine.version,
@@ -83,7 +84,8 @@ def engine_info(engine: Engine, settings: Settings | None = None) -> EngineInfo:
 def load_engine(name: str | None = None, settings: Settings | None = None) -> Engine:
     """The engine named (default: the settings' default engine), with its model loaded."""
     chosen = settings or get_settings()
-    return _package(name or chosen.engine).load(chosen)
+    result: Engine = _package(name or chosen.engine).load(chosen)
+    return result
 
 
 def held_engine(held: Mapping[str, Engine], default: Engine, name: str | None) -> Engine:

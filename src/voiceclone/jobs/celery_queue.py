@@ -92,10 +92,11 @@ def _keep_our_logging(**_: object) -> None:
     """Connected to Celery's setup_logging: Celery then leaves the handlers we set alone."""
 
 
-def _say_as_record(message: str, stream: TextIO = sys.__stderr__) -> None:
+def _say_as_record(message: str, stream: TextIO | None = sys.__stderr__) -> None:
     """Celery's signal handlers print notices (``worker: Warm shutdown``) with raw writes;
     this writes them as JSON records instead, still without taking any lock."""
-    os.write(stream.fileno(), json_line(message, "celery.worker"))
+    target = stream or sys.stderr
+    os.write(target.fileno(), json_line(message, "celery.worker"))
 
 
 def run_worker(

@@ -64,7 +64,8 @@ class Layout:
 
     @property
     def freq_tiles(self) -> int:
-        return self.chips.shape[0]
+        result: int = self.chips.shape[0]
+        return result
 
 
 def band_bins(frame_length: int, sample_rate: int) -> tuple[int, int]:
@@ -117,7 +118,8 @@ def signs(key: str, payload: int) -> np.ndarray:
     """±1 per tile of one period: sync chips as they are, payload chips times their bit."""
     pattern = layout(key)
     bits = np.concatenate([[1.0], code_bits(payload)])  # index 0: sync
-    return pattern.chips * bits[pattern.roles + 1]
+    result: np.ndarray = pattern.chips * bits[pattern.roles + 1]
+    return result
 
 
 # -- embedding -------------------------------------------------------------------------------
@@ -216,7 +218,9 @@ def watermark_chunks(
             yield AudioChunk(tail, embedder.sample_rate, "", index)
 
 
-def mark(samples: np.ndarray, sample_rate: int, key: str, payload: int, strength: float):
+def mark(
+    samples: np.ndarray, sample_rate: int, key: str, payload: int, strength: float
+) -> np.ndarray:
     """A whole recording, marked (the same result as streaming it)."""
     embedder = Embedder(sample_rate, key, payload, strength)
     return np.concatenate([embedder.push(samples), embedder.finish()])
@@ -279,7 +283,8 @@ def _tile_sums(folded: np.ndarray, shift: int) -> np.ndarray:
     """Per tile of the pattern, the sum of the folded frames it covers if the excerpt's
     frame 0 is the pattern's frame ``shift``: (freq tiles, time tiles)."""
     aligned = np.roll(folded, shift, axis=1)
-    return aligned.reshape(folded.shape[0], -1, TILE_FRAMES).sum(axis=2)
+    result: np.ndarray = aligned.reshape(folded.shape[0], -1, TILE_FRAMES).sum(axis=2)
+    return result
 
 
 def detect(samples: np.ndarray, sample_rate: int, key: str, threshold: float) -> Detection:
@@ -289,7 +294,7 @@ def detect(samples: np.ndarray, sample_rate: int, key: str, threshold: float) ->
         audio = soxr.resample(audio, sample_rate, DETECT_RATE).astype(np.float32)
     pattern = layout(key)
     sync = np.where(pattern.roles < 0, pattern.chips, 0.0)
-    best = (-np.inf, None)
+    best: tuple[float, np.ndarray | None] = (-np.inf, None)
     hop = _frame_length(DETECT_RATE) // 2
     for sub in range(SUB_OFFSETS):
         folded = _folded_residuals(audio, sub * hop // SUB_OFFSETS)
@@ -301,9 +306,10 @@ def detect(samples: np.ndarray, sample_rate: int, key: str, threshold: float) ->
             score = float(np.sum(sums * sync)) / spread
             if score > best[0]:
                 best = (score, sums)
-    score, sums = best
-    if sums is None:
+    score, best_sums = best
+    if best_sums is None:
         return Detection(False, 0.0, 0.0, None)
+    sums = best_sums
     tests = SUB_OFFSETS * PERIOD_FRAMES
     p_value = min(1.0, tests * 0.5 * math.erfc(score / math.sqrt(2)))
     detected = score >= threshold

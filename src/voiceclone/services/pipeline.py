@@ -24,7 +24,7 @@ that can make no audio still gets a clean 4xx), collects word timings and encode
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -235,7 +235,9 @@ class SpeechPipeline:
                 heard = f"{heard} {sentence}"[:LIVE_DETECTION_CHARS]
             yield sentence, request.language or resolve_language(heard, None)
 
-    def encode(self, request: SpeechRequest, on_words: WordSink | None = None) -> Iterator[bytes]:
+    def encode(
+        self, request: SpeechRequest, on_words: WordSink | None = None
+    ) -> Generator[bytes, None, None]:
         """Encoded audio, yielded as soon as each chunk is made. The first chunk is made
         before this returns, so a request that yields no audio fails here, before a response
         has begun. ``on_words`` receives the word timings as the audio is encoded."""
@@ -286,7 +288,7 @@ def start_early(items: Iterator[T]) -> Iterator[T]:
     return resumed()
 
 
-def close_both(outer: Iterator[T], inner: Iterator[object]) -> Iterator[T]:
+def close_both(outer: Iterator[T], inner: Iterator[object]) -> Generator[T, None, None]:
     """``outer``; closing it also closes ``inner`` (the synthesis under an encoder)."""
     try:
         yield from outer

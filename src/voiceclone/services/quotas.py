@@ -78,7 +78,10 @@ class Quotas:
         self._settings = settings
         self._session_factory = session_factory
         self._capacity = capacity
-        self._storage: Storage = storage_from_string(storage_url(settings))
+        storage = storage_from_string(storage_url(settings))
+        if not isinstance(storage, Storage):
+            raise TypeError(f"{type(storage).__name__} is an asynchronous limits storage.")
+        self._storage = storage
         self._limiter = SlidingWindowCounterRateLimiter(self._storage)
         # A fixed window: exactly the first hit of each clock minute is audited.
         self._audit_limiter = FixedWindowRateLimiter(self._storage)

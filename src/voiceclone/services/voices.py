@@ -234,8 +234,8 @@ def add_samples(
         evidence = _store_consent_recording(store, owner, verdict, consent, stored)
         if evidence is not None:  # kept with the voice's own, for as long as the voice
             earlier = voice.consent or {}
-            added = [*earlier.get(ADDED_CONSENT, []), evidence.as_json()]
-            voice.consent = {**earlier, ADDED_CONSENT: added}
+            given = [*earlier.get(ADDED_CONSENT, []), evidence.as_json()]
+            voice.consent = {**earlier, ADDED_CONSENT: given}
         voice.sample_keys = [*voice.sample_keys, *stored[: len(uploads)]]
         voice.sample_seconds = round(sum(len(s.samples) / s.sample_rate for s in samples), 3)
         voice.engine, voice.method = profile.engine, profile.method

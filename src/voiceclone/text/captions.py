@@ -27,13 +27,14 @@ _SENTENCE_END = tuple(".!?。！？…")
 
 
 def check_caption_format(value: str) -> CaptionFormat:
-    if value not in CAPTION_FORMATS:
-        raise InvalidRequest(
-            f"Unsupported caption format {value[:20]!r}. Supported formats: "
-            f"{', '.join(CAPTION_FORMATS)}.",
-            code="unsupported_format",
-        )
-    return value  # type: ignore[return-value]
+    for known in CAPTION_FORMATS:
+        if value == known:
+            return known
+    raise InvalidRequest(
+        f"Unsupported caption format {value[:20]!r}. Supported formats: "
+        f"{', '.join(CAPTION_FORMATS)}.",
+        code="unsupported_format",
+    )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ the order in :data:`_READERS` matters (dates before times before plain numbers..
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date
@@ -430,5 +431,11 @@ _READERS: tuple[_Reader, ...] = (
 
 def read_english(text: str, language: str) -> str:
     for pattern, reader in _READERS:
-        text = pattern.sub(lambda match, reader=reader: reader(match, language), text)
+        text = pattern.sub(functools.partial(_apply_reader, reader, language=language), text)
     return text
+
+
+def _apply_reader(
+    reader: Callable[[re.Match[str], str], str], match: re.Match[str], language: str
+) -> str:
+    return reader(match, language)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -86,7 +86,8 @@ _NUMBER_END = r"(?![\d,]\d)"
 
 def sino(number: int) -> str:
     """2024 -> "이천이십사", 10000 -> "만", 15000 -> "만 오천"."""
-    return num2words(number, lang="ko")
+    result: str = num2words(number, lang="ko")
+    return result
 
 
 def native(number: int) -> str:
@@ -238,7 +239,7 @@ def _spell_time_range(match: re.Match[str]) -> str:
     return f"{match['low']}에서 {match['high']}"
 
 
-def _alternation(words: object) -> str:
+def _alternation(words: Iterable[str]) -> str:
     return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
 

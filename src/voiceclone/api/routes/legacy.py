@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from voiceclone.api.deps import (
     AnalysisSlotDep,
@@ -186,8 +186,8 @@ def stream_result(
     store: StoreDep,
     blob: Annotated[str, Query(description="results/{owner}/…, voices/{owner}/… or consent/…")],
     download: Annotated[bool, Query(description="Save as a file instead of playing.")] = False,
-) -> StreamingResponse:
-    kind = next((k for k in STREAMABLE_KINDS if blob.startswith(f"{k}/")), "results")
+) -> Response:
+    kind: KeyKind = next((k for k in STREAMABLE_KINDS if blob.startswith(f"{k}/")), "results")
     key = checked_key(caller.owner, blob, kind)
     size = store.size(key)
     return object_response(

@@ -22,7 +22,8 @@ class Blend:
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / (np.linalg.norm(vector) + 1e-12)
+    result: np.ndarray = vector / (np.linalg.norm(vector) + 1e-12)
+    return result
 
 
 def project_to_simplex(vector: np.ndarray) -> np.ndarray:
@@ -32,7 +33,8 @@ def project_to_simplex(vector: np.ndarray) -> np.ndarray:
     ranks = np.arange(1, len(vector) + 1)
     rho = np.nonzero(ordered - cumulative / ranks > 0)[0][-1]
     theta = cumulative[rho] / (rho + 1)
-    return np.maximum(vector - theta, 0.0)
+    result: np.ndarray = np.maximum(vector - theta, 0.0)
+    return result
 
 
 def _cosine_and_gradient(

@@ -100,7 +100,8 @@ REFINE_SIGMA = 0.3
 
 def _load_vocab() -> dict[str, int]:
     text = resources.files("voiceclone.engines.kokoro").joinpath("vocab.json").read_text("utf-8")
-    return json.loads(text)["vocab"]
+    result: dict[str, int] = json.loads(text)["vocab"]
+    return result
 
 
 def _speech_bounds(audio: np.ndarray, sample_rate: int) -> tuple[int, int]:
@@ -330,7 +331,8 @@ class KokoroEngine:
     @staticmethod
     def _style_row(style: np.ndarray, token_count: int) -> np.ndarray:
         table = style.reshape(-1, STYLE_DIM)
-        return table[min(token_count, len(table)) - 1][None, :]
+        result: np.ndarray = table[min(token_count, len(table)) - 1][None, :]
+        return result
 
     def _infer(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
         return self._infer_timed(tokens, style, speed).audio
@@ -413,7 +415,7 @@ class KokoroEngine:
     # -- stock voices ----------------------------------------------------------------------
 
     def stock_voice_names(self) -> list[str]:
-        return self.paths.stock_voice_names()
+        return list(self.paths.stock_voice_names())
 
     def stock_style(self, name: str) -> np.ndarray:
         path = self.paths.voice_file(name)
@@ -480,13 +482,14 @@ class KokoroEngine:
             vectors.append(self.embedder.embed(audio))
             weights.append(len(sample.samples) / sample.sample_rate)
         pooled = np.average(np.stack(vectors), axis=0, weights=weights)
-        return (pooled / (np.linalg.norm(pooled) + 1e-12)).astype(np.float32)
+        result: np.ndarray = (pooled / (np.linalg.norm(pooled) + 1e-12)).astype(np.float32)
+        return result
 
     def _candidate_prefixes(self, languages: Sequence[str]) -> tuple[str, ...]:
         prefixes = tuple(
-            LANGUAGES[code].stock_voice_prefix
+            prefix
             for code in languages
-            if code in LANGUAGES and LANGUAGES[code].stock_voice_prefix
+            if code in LANGUAGES and (prefix := LANGUAGES[code].stock_voice_prefix)
         )
         return prefixes or FALLBACK_VOICE_PREFIXES
 
@@ -671,6 +674,8 @@ class KokoroEngine:
     ) -> Iterator[AudioChunk]:
         settings = self.settings
         style = voice.style
+        if style is None:
+            raise ValueError("This voice profile has no Kokoro style.")
         taps = None
         if voice.equalizer_db is not None:
             taps = equalizer_taps(voice.equalizer_db, SAMPLE_RATE)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -143,16 +144,16 @@ class StyleEncoder:
     def save(self, path: Path | str) -> None:
         arrays = {f"w{i}": w for i, (w, _) in enumerate(self.layers)}
         arrays |= {f"b{i}": b for i, (_, b) in enumerate(self.layers)}
-        np.savez_compressed(
-            path,
-            feature_mean=self.feature_mean.astype(np.float32),
-            feature_scale=self.feature_scale.astype(np.float32),
-            target_mean=self.target_mean.astype(np.float32),
-            strength=np.float32(self.strength),
-            feature_version=np.int32(self.feature_version),
-            layer_count=np.int32(len(self.layers)),
+        payload: dict[str, Any] = {
+            "feature_mean": self.feature_mean.astype(np.float32),
+            "feature_scale": self.feature_scale.astype(np.float32),
+            "target_mean": self.target_mean.astype(np.float32),
+            "strength": np.float32(self.strength),
+            "feature_version": np.int32(self.feature_version),
+            "layer_count": np.int32(len(self.layers)),
             **{k: v.astype(np.float32) for k, v in arrays.items()},
-        )
+        }
+        np.savez_compressed(path, **payload)
 
     def predict(self, features: np.ndarray, strength: float | None = None) -> np.ndarray:
         """The style row (256,) for one feature vector, or (n, 256) for a batch."""
@@ -165,13 +166,17 @@ class StyleEncoder:
         # The model predicts an offset from the mean style; strength undoes its shrinkage.
         row = self.target_mean + alpha * x
         row = row.astype(np.float32)
-        return row[0] if np.ndim(features) == 1 else row
+        result: np.ndarray = row[0] if np.ndim(features) == 1 else row
+        return result
 
 
 def with_mean_row(base_table: np.ndarray, row: np.ndarray) -> np.ndarray:
     """``base_table`` shifted so that its mean row is ``row``; per-length variation is kept."""
     table = np.asarray(base_table, dtype=np.float32)
-    return (table - table.mean(axis=0, keepdims=True) + row[None, :]).astype(np.float32)
+    result: np.ndarray = (table - table.mean(axis=0, keepdims=True) + row[None, :]).astype(
+        np.float32
+    )
+    return result
 
 
 def bundled_weights() -> Path | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import soxr
@@ -29,6 +30,11 @@ from voiceclone.engines.kokoro.style_encoder import (
     recording_features,
     with_mean_row,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from voiceclone.engines.kokoro.engine import KokoroEngine
 
 # Sentences the encoder is trained on. The quality benchmark speaks other sentences.
 TRAINING_SENTENCES = (
@@ -102,7 +108,10 @@ class StyleRecipe:
 
 
 def _pca_noise(rng: np.random.Generator, space: StockSpace, scale: float) -> np.ndarray:
-    return (rng.standard_normal(len(space.scales)) * space.scales * scale) @ space.components
+    result: np.ndarray = (
+        rng.standard_normal(len(space.scales)) * space.scales * scale
+    ) @ space.components
+    return result
 
 
 def _nearest(space: StockSpace, row: np.ndarray, count: int) -> np.ndarray:
@@ -135,13 +144,13 @@ def sample_recipe(rng: np.random.Generator, space: StockSpace) -> StyleRecipe:
     return StyleRecipe(indices, weights.astype(np.float32), row.astype(np.float32), strategy)
 
 
-def load_stock_space(engine) -> StockSpace:
+def load_stock_space(engine: KokoroEngine) -> StockSpace:
     names = list(engine.stock_voice_names())
     return StockSpace.from_tables(names, np.stack([engine.stock_style(n) for n in names]))
 
 
 def generate_data(
-    engine,
+    engine: KokoroEngine,
     count: int,
     output: Path,
     seed: int = 0,
@@ -229,7 +238,10 @@ def _standardise(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
+    result: np.ndarray = (a * b).sum(axis=1) / (
+        np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
+    )
+    return result
 
 
 def train_ridge(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray]:
@@ -275,7 +287,7 @@ def train_mlp(
         schedule.step()
         if progress:
             progress(epoch + 1, epochs)
-    first, second = model[1], model[3]
+    first, second = cast(torch.nn.Linear, model[1]), cast(torch.nn.Linear, model[3])
     return (
         (first.weight.detach().numpy().T.copy(), first.bias.detach().numpy().copy()),
         (second.weight.detach().numpy().T.copy(), second.bias.detach().numpy().copy()),
@@ -362,8 +374,8 @@ def run_training(
     threads: int = 0,
     sentences: int = len(TRAINING_SENTENCES),
     also: tuple[Path, ...] = (),
-    engine=None,
-    console=None,
+    engine: KokoroEngine | None = None,
+    console: Console | None = None,
 ) -> TrainReport:
     """Generate (or extend) the data set, train, and save the weights; with progress bars."""
     from rich.console import Console

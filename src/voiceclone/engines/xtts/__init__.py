@@ -84,6 +84,7 @@ def verified_release(directory: Path | None) -> Path:
         raise ReleaseInvalid(
             f"XTTS-v2 files missing from {where}: {', '.join(missing)}. {HOW_TO_GET}"
         )
+    assert directory is not None  # a missing folder has every file missing
     folder = Path(directory).expanduser()
     listed = _listed_checksums(folder)
     unlisted = [name for name in RELEASE_FILES if name not in listed]

@@ -127,7 +127,10 @@ class XttsEngine:
     # -- speech --------------------------------------------------------------------------
 
     def char_limit(self, language: str) -> int:
-        return self.model.tokenizer.char_limits.get(language.split("-")[0], DEFAULT_CHAR_LIMIT)
+        result: int = self.model.tokenizer.char_limits.get(
+            language.split("-")[0], DEFAULT_CHAR_LIMIT
+        )
+        return result
 
     def synthesize(
         self,
@@ -155,6 +158,8 @@ class XttsEngine:
     ) -> Iterator[AudioChunk]:
         limit = self.char_limit(language)
         first = min(self.settings.first_chunk_max_chars, limit)
+        if voice.style is None or voice.speaker_embedding is None:
+            raise ValueError("This voice profile has no XTTS-v2 conditioning.")
         latents = self._tensor(voice.style)
         embedding = self._tensor(voice.speaker_embedding)
         index = 0
