@@ -63,7 +63,7 @@ from voiceclone.engines.kokoro.engine import (
     KokoroEngine,
     _word_spans,
 )
-from voiceclone.engines.kokoro.optimize import F0_CURVE, decoder_feeds, session_options
+from voiceclone.engines.kokoro.sessions import F0_CURVE, decoder_feeds, session_options
 from voiceclone.text.compare import error_rate
 
 SENTENCE = "The morning light came slowly over the hills, and the quiet village began to wake."

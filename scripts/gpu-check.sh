@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup-xtts.sh
 . .venv-xtts/bin/activate
 python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA device visible to torch')"
-VOICECLONE_TEST_DEVICE=cuda python -m pytest -q -m xtts tests/test_xtts.py
+VOICECLONE_TEST_DEVICE=cuda python -m pytest -q -m xtts tests/engines/test_xtts.py
 VOICECLONE_XTTS_DIR= python bench/xtts.py --device cuda
 if [ -n "${VOICECLONE_XTTS_DIR:-}" ]; then
     python bench/xtts.py --device cuda

@@ -7,7 +7,7 @@ if [[ " $* " == *" -m xtts "* ]]; then
     # only what they need: collect their module alone.
     scripts/setup-xtts.sh
     . .venv-xtts/bin/activate
-    exec python -m pytest "$@" tests/test_xtts.py
+    exec python -m pytest "$@" tests/engines/test_xtts.py
 fi
 scripts/setup.sh --eval --browser
 . .venv/bin/activate

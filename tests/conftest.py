@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import FakeEngine
-from service_support import skip_or_fail
 from sqlalchemy.orm import Session, sessionmaker
+from support.fakes import FakeEngine
+from support.servers import skip_or_fail
 
 from voiceclone.assets.paths import AssetPaths
 from voiceclone.settings import Settings
@@ -81,7 +81,7 @@ def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_database_url() -> Iterator[str]:
-    from service_support import temporary_postgres_database
+    from support.servers import temporary_postgres_database
 
     from voiceclone.db import migrate
 
@@ -93,7 +93,7 @@ def postgres_database_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """A migrated database with no rows in it, on each backend in turn."""
-    from service_support import empty_tables
+    from support.servers import empty_tables
 
     url = request.getfixturevalue(f"{request.param}_database_url")
     empty_tables(url)
@@ -124,7 +124,7 @@ def local_store(tmp_path: Path) -> ObjectStore:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    from service_support import moto_s3_server
+    from support.servers import moto_s3_server
 
     with moto_s3_server() as endpoint:
         yield endpoint
@@ -133,7 +133,7 @@ def s3_endpoint() -> Iterator[str]:
 @pytest.fixture
 def s3_store(s3_endpoint: str) -> ObjectStore:
     """A fresh bucket on the local S3 server."""
-    from service_support import create_bucket
+    from support.servers import create_bucket
 
     from voiceclone.settings import Settings
     from voiceclone.storage import open_store
@@ -144,7 +144,7 @@ def s3_store(s3_endpoint: str) -> ObjectStore:
 
 @pytest.fixture(scope="session")
 def gcs_endpoint() -> Iterator[str]:
-    from service_support import gcs_emulator
+    from support.servers import gcs_emulator
 
     with gcs_emulator() as endpoint:
         yield endpoint
@@ -153,7 +153,7 @@ def gcs_endpoint() -> Iterator[str]:
 @pytest.fixture
 def gcs_store(gcs_endpoint: str) -> ObjectStore:
     """A fresh bucket on the local GCS emulator."""
-    from service_support import create_gcs_bucket
+    from support.servers import create_gcs_bucket
 
     from voiceclone.settings import Settings
     from voiceclone.storage import open_store

@@ -438,7 +438,7 @@ def keys_create(
 ) -> None:
     """Create an API key for OWNER and print it (it is stored hashed: copy it now).
     A limit of 0 means no limit."""
-    from voiceclone.services.keys import KeyLimits, create_api_key
+    from voiceclone.services.api_keys import KeyLimits, create_api_key
 
     with _database() as session:
         try:
@@ -462,7 +462,7 @@ def keys_list(
     owner: Annotated[str | None, typer.Option(help="Only this owner's keys.")] = None,
 ) -> None:
     """List API keys (never the keys themselves): owner, role, limits, last use."""
-    from voiceclone.services.keys import list_api_keys
+    from voiceclone.services.api_keys import list_api_keys
 
     columns = ("id", "owner", "name", "prefix", "role", "rpm", "chars/day", "streams")
     table = Table(*columns, "voices", "last used", "revoked")
@@ -487,7 +487,7 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (keys list).")]) -> None:
     """Revoke an API key: it stops working at once."""
-    from voiceclone.services.keys import revoke_any
+    from voiceclone.services.api_keys import revoke_any
 
     with _database() as session:
         try:

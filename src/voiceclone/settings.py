@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -16,6 +16,11 @@ def _default_home() -> Path:
 
 def comma_separated(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _renamed(name: str, old: str) -> AliasChoices:
+    """A setting's names, and the ones it had before (still read)."""
+    return AliasChoices(name, f"VOICECLONE_{name.upper()}", old, f"VOICECLONE_{old.upper()}")
 
 
 class Settings(BaseSettings):
@@ -232,8 +237,9 @@ class Settings(BaseSettings):
     queue_name: str = Field(
         "voiceclone", description="Celery queues carry jobs as <queue_name>.<engine>."
     )
-    queue_visibility_timeout_s: int = Field(
+    queue_visibility_timeout_seconds: int = Field(
         3600,
+        validation_alias=_renamed("queue_visibility_timeout_seconds", "queue_visibility_timeout_s"),
         description=(
             "Seconds before the broker hands a job whose worker vanished to another worker "
             "(keep it above the longest job)."
@@ -300,7 +306,12 @@ class Settings(BaseSettings):
             "all need their first chunks at once, before any has much audio in hand."
         ),
     )
-    busy_retry_after_s: int = Field(2, ge=1, description="Retry-After of a server_busy refusal.")
+    busy_retry_after_seconds: int = Field(
+        2,
+        validation_alias=_renamed("busy_retry_after_seconds", "busy_retry_after_s"),
+        ge=1,
+        description="Retry-After of a server_busy refusal.",
+    )
     ws_idle_seconds: float = Field(
         20.0,
         gt=0,
@@ -320,8 +331,9 @@ class Settings(BaseSettings):
             "onnx_threads / engine_slots threads: a third more audio in all on 2 cores."
         ),
     )
-    job_slack_s: float = Field(
+    job_slack_seconds: float = Field(
         10.0,
+        validation_alias=_renamed("job_slack_seconds", "job_slack_s"),
         ge=0,
         description="A job's chunk goes before live streams holding more audio than this.",
     )

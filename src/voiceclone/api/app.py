@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from voiceclone import __version__
 from voiceclone.api.body_limit import BodyLimit
-from voiceclone.api.errors import install_error_handlers
+from voiceclone.api.error_responses import install_error_handlers
 from voiceclone.api.observability import RequestObservability
 from voiceclone.api.openapi import install_openapi
 from voiceclone.api.routes import (
@@ -37,13 +37,13 @@ from voiceclone.metrics import watch_jobs
 from voiceclone.safety.consent import warn_if_consent_off
 from voiceclone.safety.marks import warn_if_unmarked
 from voiceclone.scratch import remove_dead_scratch
+from voiceclone.services.api_keys import any_api_key_exists
 from voiceclone.services.janitor import ScheduledJanitor
 from voiceclone.services.jobs import jobs_by_status
-from voiceclone.services.keys import any_api_key_exists
-from voiceclone.services.links import LinkSigner
 from voiceclone.services.oidc import verifier_for
 from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.services.quotas import Quotas
+from voiceclone.services.signed_links import LinkSigner
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage import open_store
 from voiceclone.tracing import instrument_app

@@ -12,7 +12,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voiceclone.api.errors import error_response
+from voiceclone.api.error_responses import error_response
 
 MULTIPART = b"multipart/form-data"
 

@@ -18,12 +18,12 @@ from voiceclone.errors import Forbidden, Unauthorized
 from voiceclone.jobs.base import JobQueue
 from voiceclone.logs import add_to_context
 from voiceclone.scratch import scratch_folder
-from voiceclone.services.keys import Caller, authenticate
-from voiceclone.services.links import LinkSigner
+from voiceclone.services.api_keys import Caller, authenticate
 from voiceclone.services.oidc import OidcVerifier, looks_like_jwt
 from voiceclone.services.pipeline import SpeechPipeline
 from voiceclone.services.quotas import Quotas
 from voiceclone.services.sessions import current_session
+from voiceclone.services.signed_links import LinkSigner
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
 

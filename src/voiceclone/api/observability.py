@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voiceclone.api.errors import error_response
+from voiceclone.api.error_responses import error_response
 from voiceclone.logs import log_context
 from voiceclone.metrics import HTTP_DURATION
 

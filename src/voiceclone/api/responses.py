@@ -15,7 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from voiceclone.api.errors import error_response
+from voiceclone.api.error_responses import error_response
 from voiceclone.audio.chunk import WordTiming
 from voiceclone.audio.encode import FORMATS
 from voiceclone.errors import VoiceCloneError

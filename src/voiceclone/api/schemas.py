@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from voiceclone.audio.encode import FORMATS
 from voiceclone.instance import server_id
 from voiceclone.safety.watermark import Detection
-from voiceclone.services.audit import AuditEntry
 from voiceclone.services.jobs import JobInfo
-from voiceclone.services.keys import ApiKeyInfo, KeyLimits
-from voiceclone.services.usage import UsageRow
 from voiceclone.services.validation import NAME_PATTERN, NOT_BLANK_PATTERN
 from voiceclone.services.voices import VoiceInfo
 from voiceclone.settings import Settings
@@ -79,7 +76,26 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 # -- voices -------------------------------------------------------------------------------
 
 
-class VoiceQualityOut(BaseModel):
+class FromAttributes(BaseModel):
+    """A representation read from a service's record by attribute name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class WithLinks:
+    """A record's attributes plus those only its representation has (signed links)."""
+
+    def __init__(self, record: object, **links: object) -> None:
+        self._record = record
+        self._links = links
+
+    def __getattr__(self, name: str) -> object:
+        if name in self._links:
+            return self._links[name]
+        return getattr(self._record, name)
+
+
+class VoiceQualityOut(FromAttributes):
     speech_seconds: float = Field(description="Seconds of speech found in the recordings.")
     snr_db: float = Field(description="Speech over background noise, in dB.")
     similarity: float | None = Field(
@@ -90,13 +106,16 @@ class VoiceQualityOut(BaseModel):
     advice: str = Field(description="What would make the clone closer.")
 
 
-class VoiceOut(BaseModel):
+class VoiceOut(FromAttributes):
     id: str
     name: str
     language: str | None
     method: str
     sample_seconds: float
-    samples: list[str] = Field(description="Storage keys of the uploaded recordings.")
+    samples: list[str] = Field(
+        validation_alias=AliasChoices("samples", "sample_keys"),
+        description="Storage keys of the uploaded recordings.",
+    )
     sample_urls: list[str] = Field(description="Signed links that play the recordings.")
     preview_url: str = Field(description="A signed link that speaks a short preview.")
     quality: VoiceQualityOut | None = Field(
@@ -107,19 +126,7 @@ class VoiceOut(BaseModel):
 
     @classmethod
     def of(cls, info: VoiceInfo, sample_urls: list[str], preview_url: str) -> VoiceOut:
-        return cls(
-            id=info.id,
-            name=info.name,
-            language=info.language,
-            method=info.method,
-            sample_seconds=info.sample_seconds,
-            samples=list(info.sample_keys),
-            sample_urls=sample_urls,
-            preview_url=preview_url,
-            quality=VoiceQualityOut.model_validate(info.quality) if info.quality else None,
-            created_at=info.created_at,
-            updated_at=info.updated_at,
-        )
+        return cls.model_validate(WithLinks(info, sample_urls=sample_urls, preview_url=preview_url))
 
 
 class VoiceList(BaseModel):
@@ -149,7 +156,7 @@ class JobCreate(BaseModel):
     )
 
 
-class JobError(BaseModel):
+class JobError(FromAttributes):
     code: str
     message: str
 
@@ -159,7 +166,7 @@ class JobUrls(BaseModel):
     audio: str
 
 
-class JobOut(BaseModel):
+class JobOut(FromAttributes):
     id: str
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     queue_position: int | None = Field(
@@ -169,8 +176,8 @@ class JobOut(BaseModel):
             "it has started or finished."
         )
     )
-    progress_percent: float
-    voice: str
+    progress_percent: float = Field(validation_alias=AliasChoices("progress_percent", "progress"))
+    voice: str = Field(validation_alias=AliasChoices("voice", "voice_ref"))
     voice_id: str | None
     language: str | None
     format: str
@@ -181,43 +188,22 @@ class JobOut(BaseModel):
     attempts: int
     duration_seconds: float | None
     result_bytes: int | None
-    result_blob: str | None
+    result_blob: str | None = Field(validation_alias=AliasChoices("result_blob", "result_key"))
     error: JobError | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     urls: JobUrls
 
+    @field_validator("progress_percent", mode="before")
+    @classmethod
+    def _as_percent(cls, progress: float) -> float:
+        """The record counts progress from 0 to 1."""
+        return round(100.0 * progress, 1)
+
     @classmethod
     def of(cls, info: JobInfo, urls: JobUrls) -> JobOut:
-        error = (
-            JobError(code=info.error_code or "error", message=info.error_message or "")
-            if info.error_code or info.error_message
-            else None
-        )
-        return cls(
-            id=info.id,
-            status=info.status,
-            queue_position=info.queue_position,
-            progress_percent=round(100.0 * info.progress, 1),
-            voice=info.voice_ref,
-            voice_id=info.voice_id,
-            language=info.language,
-            format=info.format,
-            speed=info.speed,
-            engine=info.engine,
-            text_chars=info.text_chars,
-            text_start=info.text_start,
-            attempts=info.attempts,
-            duration_seconds=info.duration_seconds,
-            result_bytes=info.result_bytes,
-            result_blob=info.result_key,
-            error=error,
-            created_at=info.created_at,
-            started_at=info.started_at,
-            finished_at=info.finished_at,
-            urls=urls,
-        )
+        return cls.model_validate(WithLinks(info, urls=urls))
 
 
 class JobList(BaseModel):
@@ -386,53 +372,30 @@ class WatermarkDetection(BaseModel):
 # -- admin ----------------------------------------------------------------------------------
 
 
-class LimitsOut(BaseModel):
+class LimitsOut(FromAttributes):
     requests_per_minute: int | None = Field(description="None: the server's default; 0: none.")
     chars_per_day: int | None
     max_streams: int | None
     max_voices: int | None
 
-    @classmethod
-    def of(cls, limits: KeyLimits) -> LimitsOut:
-        return cls(
-            requests_per_minute=limits.requests_per_minute,
-            chars_per_day=limits.chars_per_day,
-            max_streams=limits.max_streams,
-            max_voices=limits.max_voices,
-        )
 
-
-class AdminKey(BaseModel):
+class AdminKey(FromAttributes):
     id: str
     owner: str
     name: str
     prefix: str = Field(description="The key's first characters, to recognise it.")
-    admin: bool
+    admin: bool = Field(validation_alias=AliasChoices("admin", "is_admin"))
     limits: LimitsOut
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, key: ApiKeyInfo) -> AdminKey:
-        return cls(
-            id=key.id,
-            owner=key.owner,
-            name=key.name,
-            prefix=key.prefix,
-            admin=key.is_admin,
-            limits=LimitsOut.of(key.limits),
-            created_at=key.created_at,
-            last_used_at=key.last_used_at,
-            revoked_at=key.revoked_at,
-        )
 
 
 class AdminKeyList(BaseModel):
     keys: list[AdminKey]
 
 
-class UsageOut(BaseModel):
+class UsageOut(FromAttributes):
     key_id: str
     owner: str
     prefix: str
@@ -442,42 +405,18 @@ class UsageOut(BaseModel):
     streams_open: int
     voices: int
 
-    @classmethod
-    def of(cls, row: UsageRow) -> UsageOut:
-        return cls(
-            key_id=row.key_id,
-            owner=row.owner,
-            prefix=row.prefix,
-            limits=LimitsOut.of(row.limits),
-            requests_last_minute=row.requests_last_minute,
-            chars_today=row.chars_today,
-            streams_open=row.streams_open,
-            voices=row.voices,
-        )
-
 
 class UsageList(BaseModel):
     usage: list[UsageOut]
 
 
-class AuditOut(BaseModel):
+class AuditOut(FromAttributes):
     at: datetime
     action: str
     owner: str
     actor_key_id: str | None
     target: str | None
     detail: dict[str, object]
-
-    @classmethod
-    def of(cls, entry: AuditEntry) -> AuditOut:
-        return cls(
-            at=entry.at,
-            action=entry.action,
-            owner=entry.owner,
-            actor_key_id=entry.actor_key_id,
-            target=entry.target,
-            detail=entry.detail,
-        )
 
 
 class AuditList(BaseModel):

@@ -5,7 +5,7 @@ that own the engine, GPU ones in production) run them with the same runner as th
 pool. The ``jobs`` table stays the truth: messages carry nothing but the id. Messages are
 acknowledged only after the job finished, so a job whose worker died is delivered again and
 resumes like a job after a crash: at once on RabbitMQ, which redelivers when the worker's
-connection drops; on Redis only after ``queue_visibility_timeout_s``.
+connection drops; on Redis only after ``queue_visibility_timeout_seconds``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def celery_app(settings: Settings, context: WorkerContext | None = None) -> Cele
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,  # jobs are long: take one at a time
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.queue_visibility_timeout_s},
+        broker_transport_options={"visibility_timeout": settings.queue_visibility_timeout_seconds},
         worker_hijack_root_logger=False,
     )
 

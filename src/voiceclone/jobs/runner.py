@@ -33,7 +33,7 @@ from voiceclone.services.pipeline import SpeechPipeline, SpeechRequest
 from voiceclone.services.voices import find_voice, voice_profile
 from voiceclone.settings import get_settings
 from voiceclone.storage.base import ObjectStore
-from voiceclone.storage.keys import captions_key, result_key
+from voiceclone.storage.layout import captions_key, result_key
 from voiceclone.text.captions import words_json
 from voiceclone.text.words import collect_word_timings
 from voiceclone.tracing import span

@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 CALIBRATION_TEXT = "The morning light came slowly over the hills, and the village woke."
 #: Start-up measures this many times and keeps the fastest: a hiccup (page faults, a
-#: first run's allocations) only ever slows a round, and 5.0-6.5 s/s in one round on a
-#: 2-core CPU meant three or four streams admitted by chance.
+#: first run's allocations) only ever slows a round, and one slow round would admit
+#: streams by chance.
 CALIBRATION_ROUNDS = 2
 #: Weight of each new observation in the running estimate.
 SMOOTHING = 0.1
@@ -50,7 +50,7 @@ class LiveCapacity:
         self._admitted = 0
         self._enabled = settings.live_admission
         self._headroom = settings.live_headroom
-        self._retry_after = settings.busy_retry_after_s
+        self._retry_after = settings.busy_retry_after_seconds
         self._slots = settings.engine_slots
         self._fixed = settings.live_capacity > 0
         # seconds of audio per second of wall time; None until measured

@@ -20,12 +20,12 @@ from voiceclone.db.models import Job, Voice
 from voiceclone.services.voices import consent_recording_keys
 from voiceclone.settings import Settings
 from voiceclone.storage.base import ObjectStore
-from voiceclone.storage.keys import captions_key
+from voiceclone.storage.layout import captions_key
 
 log = logging.getLogger(__name__)
 
 COLLECTED_PREFIXES = ("voices", "consent", "results", "health")
-"""Every prefix the service writes under (see :mod:`voiceclone.storage.keys`)."""
+"""Every prefix the service writes under (see :mod:`voiceclone.storage.layout`)."""
 
 
 def referenced_keys(session: Session) -> set[str]:

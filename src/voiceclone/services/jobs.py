@@ -21,7 +21,7 @@ from voiceclone.services.ownership import get_owned
 from voiceclone.services.validation import check_speed, check_text
 from voiceclone.services.voices import find_voice, own_voice_id
 from voiceclone.storage.base import ObjectStore
-from voiceclone.storage.keys import captions_key, result_key, validate_owner
+from voiceclone.storage.layout import captions_key, result_key, validate_owner
 from voiceclone.text.captions import CaptionFormat, render, words_from_json
 from voiceclone.text.language import resolve_language
 
@@ -60,6 +60,18 @@ class JobInfo:
     @property
     def finished(self) -> bool:
         return self.status not in UNFINISHED_STATUSES
+
+    @property
+    def error(self) -> JobFailure | None:
+        """Why the job failed (None unless it did)."""
+        if not (self.error_code or self.error_message):
+            return None
+        return JobFailure(self.error_code or "error", self.error_message or "")
+
+
+class JobFailure(NamedTuple):
+    code: str
+    message: str
 
 
 class JobResult(NamedTuple):

@@ -17,9 +17,9 @@ from typing import Any
 import jwt
 
 from voiceclone.errors import Unauthorized
-from voiceclone.services.keys import Caller
+from voiceclone.services.api_keys import Caller
 from voiceclone.settings import Settings
-from voiceclone.storage.keys import OWNER_PATTERN
+from voiceclone.storage.layout import OWNER_PATTERN
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384"]
 DISCOVERY_PATH = "/.well-known/openid-configuration"

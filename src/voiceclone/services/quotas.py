@@ -27,8 +27,8 @@ from voiceclone.db.models import Voice
 from voiceclone.errors import TooManyRequests
 from voiceclone.metrics import LIMIT_HITS, LIVE_STREAMS
 from voiceclone.services import audit
+from voiceclone.services.api_keys import Caller, KeyLimits
 from voiceclone.services.capacity import LiveCapacity
-from voiceclone.services.keys import Caller, KeyLimits
 from voiceclone.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ urgency:
 2. a stream's first chunk (nothing is playing yet), oldest first;
 3. a live stream's next chunk, by when its listener runs out of audio: the time its first
    chunk came plus the seconds of audio made since;
-4. a job's next chunk, as if its deadline were ``job_slack_s`` from now: jobs use what
+4. a job's next chunk, as if its deadline were ``job_slack_seconds`` from now: jobs use what
    live streams leave, and go first only past streams that have that much audio in hand.
 
 New streams start as soon as they can, but never by making a playing one stutter. How
@@ -44,10 +44,10 @@ class EngineQueue:
     """Turns on one engine: :meth:`turn` blocks until the caller is the most urgent."""
 
     def __init__(
-        self, slots: int = 1, job_slack_s: float = 10.0, first_turn_s: float | None = None
+        self, slots: int = 1, job_slack_seconds: float = 10.0, first_turn_s: float | None = None
     ) -> None:
         self._free = slots
-        self.job_slack_s = job_slack_s
+        self.job_slack_seconds = job_slack_seconds
         self._first_turn_s = first_turn_s  # how long a first chunk takes (learned)
         self._waiting: list[tuple[int, float, float, int]] = []
         self._granted: set[tuple[int, float, float, int]] = set()
@@ -158,7 +158,7 @@ class StreamTurns:
 
     def _urgency(self) -> tuple[int, float, float]:
         if not self._live:
-            return JOB_CHUNK, time.monotonic() + self._queue.job_slack_s, 0.0
+            return JOB_CHUNK, time.monotonic() + self._queue.job_slack_seconds, 0.0
         if self._first_at is None:
             return FIRST_CHUNK, self._arrived, 0.0
         need_s = NEXT_TURN_GROWTH * self._last_turn_s
@@ -171,12 +171,14 @@ class Schedulers:
     def __init__(self, settings: Settings) -> None:
         self._queues: dict[str, EngineQueue] = {}
         self._slots = settings.engine_slots
-        self._job_slack_s = settings.job_slack_s
+        self._job_slack_seconds = settings.job_slack_seconds
         self._lock = threading.Lock()
 
     def of(self, engine_name: str) -> EngineQueue:
         with self._lock:
             queue = self._queues.get(engine_name)
             if queue is None:
-                queue = self._queues[engine_name] = EngineQueue(self._slots, self._job_slack_s)
+                queue = self._queues[engine_name] = EngineQueue(
+                    self._slots, self._job_slack_seconds
+                )
             return queue

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from voiceclone.db.models import WebSession, utcnow
 from voiceclone.errors import Unauthorized
-from voiceclone.services.keys import Caller, authenticate, hash_token, live_caller
+from voiceclone.services.api_keys import Caller, authenticate, hash_token, live_caller
 from voiceclone.settings import Settings
 
 TOKEN_BYTES = 32

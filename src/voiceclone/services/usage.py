@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voiceclone.db.models import Voice
-from voiceclone.services.keys import Caller, KeyLimits, list_api_keys
+from voiceclone.services.api_keys import Caller, KeyLimits, list_api_keys
 from voiceclone.services.quotas import Quotas
 
 

@@ -34,7 +34,7 @@ from voiceclone.services.validation import has_control_characters, trimmed
 from voiceclone.services.voice_quality import assess_quality
 from voiceclone.settings import Settings, get_settings
 from voiceclone.storage.base import ObjectStore
-from voiceclone.storage.keys import KeyKind, checked_key, new_key, validate_owner
+from voiceclone.storage.layout import KeyKind, checked_key, new_key, validate_owner
 from voiceclone.text.language import DEFAULT_LANGUAGE, resolve_language
 
 log = logging.getLogger(__name__)

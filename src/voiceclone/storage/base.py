@@ -19,7 +19,7 @@ class StoredObject(NamedTuple):
 
 @runtime_checkable
 class ObjectStore(Protocol):
-    """Keys are ``/``-separated relative paths (see :mod:`voiceclone.storage.keys`).
+    """Keys are ``/``-separated relative paths (see :mod:`voiceclone.storage.layout`).
 
     Writes are atomic: a reader sees either no object, the whole previous object, or the
     whole new one, never a partial write.

@@ -14,7 +14,7 @@ from voiceclone.api.schemas import (
     UsageList,
     UsageOut,
 )
-from voiceclone.services import audit, keys
+from voiceclone.services import api_keys, audit
 from voiceclone.services.usage import usage_rows
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
@@ -24,12 +24,14 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERROR_RESPONSES
 def list_keys(
     admin: AdminDep, session: SessionDep, owner: str | None = Query(None, max_length=63)
 ) -> AdminKeyList:
-    return AdminKeyList(keys=[AdminKey.of(key) for key in keys.list_api_keys(session, owner)])
+    return AdminKeyList(
+        keys=[AdminKey.model_validate(key) for key in api_keys.list_api_keys(session, owner)]
+    )
 
 
 @router.delete("/keys/{key_id}", response_model=AdminKey, summary="Revoke any API key")
 def revoke_key(key_id: str, admin: AdminDep, session: SessionDep) -> AdminKey:
-    return AdminKey.of(keys.revoke_any(session, key_id, admin))
+    return AdminKey.model_validate(api_keys.revoke_any(session, key_id, admin))
 
 
 @router.get("/usage", response_model=UsageList, summary="What each live key has used")
@@ -39,7 +41,9 @@ def usage(
     quotas: QuotasDep,
     owner: str | None = Query(None, max_length=63),
 ) -> UsageList:
-    return UsageList(usage=[UsageOut.of(row) for row in usage_rows(session, quotas, owner)])
+    return UsageList(
+        usage=[UsageOut.model_validate(row) for row in usage_rows(session, quotas, owner)]
+    )
 
 
 @router.get("/audit", response_model=AuditList, summary="The audit log, newest first")
@@ -49,4 +53,6 @@ def audit_log(
     owner: str | None = Query(None, max_length=63),
     limit: int = Query(100, ge=1, le=1000),
 ) -> AuditList:
-    return AuditList(events=[AuditOut.of(entry) for entry in audit.entries(session, owner, limit)])
+    return AuditList(
+        events=[AuditOut.model_validate(entry) for entry in audit.entries(session, owner, limit)]
+    )

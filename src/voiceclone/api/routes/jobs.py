@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from voiceclone.api.audio_urls import job_audio_url
 from voiceclone.api.deps import (
     CallerDep,
     EngineDep,
@@ -28,15 +29,14 @@ from voiceclone.api.schemas import (
     JobOut,
     JobUrls,
 )
-from voiceclone.api.urls import job_audio_url
 from voiceclone.audio.encode import output_format
 from voiceclone.logs import add_to_context
 from voiceclone.safety.marks import job_subject, provenance_tags
 from voiceclone.scratch import scratch_folder
 from voiceclone.services import jobs
+from voiceclone.services.api_keys import Caller
 from voiceclone.services.jobs import JobInfo
-from voiceclone.services.keys import Caller
-from voiceclone.services.links import LinkSigner, job_audio_object
+from voiceclone.services.signed_links import LinkSigner, job_audio_object
 from voiceclone.services.transcode import convert_object
 from voiceclone.text.captions import CONTENT_TYPES, CaptionFormat
 

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from voiceclone.api.audio_urls import job_audio_url, stream_path, stream_url
 from voiceclone.api.deps import (
     AnalysisSlotDep,
     CallerDep,
@@ -38,12 +39,11 @@ from voiceclone.api.schemas import (
     LegacyUploadOut,
 )
 from voiceclone.api.uploads import BINARY, consent_claim, multipart_doc, require_files
-from voiceclone.api.urls import job_audio_url, stream_path, stream_url
 from voiceclone.errors import Forbidden
 from voiceclone.logs import add_to_context
 from voiceclone.services import jobs, voices
-from voiceclone.services.keys import Caller
-from voiceclone.storage.keys import KeyKind, checked_key
+from voiceclone.services.api_keys import Caller
+from voiceclone.storage.layout import KeyKind, checked_key
 
 router = APIRouter(tags=["original routes"], responses=ERROR_RESPONSES)
 

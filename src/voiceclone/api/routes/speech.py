@@ -56,7 +56,7 @@ from voiceclone.api.schemas import ERROR_RESPONSES, SpeechCreate
 from voiceclone.audio.chunk import WordTiming
 from voiceclone.audio.encode import FORMATS
 from voiceclone.errors import Forbidden, InvalidRequest, InvalidText, Unauthorized, VoiceCloneError
-from voiceclone.services.keys import Caller
+from voiceclone.services.api_keys import Caller
 from voiceclone.services.pipeline import SpeechPipeline, SpeechRequest
 from voiceclone.services.quotas import Quotas
 from voiceclone.services.streaming import TextFeed

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from voiceclone.api.audio_urls import preview_url, stream_url
 from voiceclone.api.deps import (
     AnalysisSlotDep,
     CallerDep,
@@ -34,11 +35,10 @@ from voiceclone.api.schemas import (
     VoiceRename,
 )
 from voiceclone.api.uploads import BINARY, MAX_FILES, consent_claim, multipart_doc, require_files
-from voiceclone.api.urls import preview_url, stream_url
 from voiceclone.scratch import scratch_folder
 from voiceclone.services import voices
-from voiceclone.services.keys import Caller
-from voiceclone.services.links import LinkSigner, preview_object
+from voiceclone.services.api_keys import Caller
+from voiceclone.services.signed_links import LinkSigner, preview_object
 from voiceclone.services.voices import VoiceInfo
 
 router = APIRouter(prefix="/v1/voices", tags=["voices"], responses=ERROR_RESPONSES)

@@ -31,15 +31,13 @@ from voiceclone.cloning.embedder import SpeakerEmbedder
 from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.engines.kokoro import NAME, SAMPLE_RATE, VERSION
 from voiceclone.engines.kokoro.blend import best_blend
-from voiceclone.engines.kokoro.optimize import (
+from voiceclone.engines.kokoro.sessions import (
     DECODER_INPUTS,
     DECODER_STEPS_PER_FRAME,
     F0_CURVE,
     decoder_feeds,
     onnx_providers,
-    optimize_kokoro,
     session_options,
-    split_kokoro,
 )
 from voiceclone.engines.kokoro.style_encoder import METHOD as STYLE_ENCODER_METHOD
 from voiceclone.engines.kokoro.style_encoder import (
@@ -292,6 +290,8 @@ class KokoroEngine:
         """The CPU-optimised model, derived once from the verified download."""
         target = self.paths.home / "derived" / f"kokoro-v1.0.opt{OPTIMIZATION_REVISION}.onnx"
         if not target.is_file():
+            from voiceclone.engines.kokoro.build.graph import optimize_kokoro
+
             optimize_kokoro(self.paths.kokoro_model, target)
             _remove_other_revisions(target)
         return target
@@ -302,6 +302,8 @@ class KokoroEngine:
         predictor = whole.with_name(f"{whole.stem}-predictor.onnx")
         decoder = whole.with_name(f"{whole.stem}-decoder.onnx")
         if not (predictor.is_file() and decoder.is_file()):
+            from voiceclone.engines.kokoro.build.graph import split_kokoro
+
             split_kokoro(whole, predictor, decoder)
         return predictor, decoder
 

@@ -1,0 +1,118 @@
+"""The learned style encoder (cloning v2): bundled weights, quality on real voices, training."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pytest
+import soxr
+
+from voiceclone.audio.decode import decode_audio
+from voiceclone.audio.reference import prepare_reference
+from voiceclone.engines.base import VoiceSample
+from voiceclone.engines.kokoro.style_encoder import (
+    METHOD,
+    PROSODY_NAMES,
+    StyleEncoder,
+    bundled_weights,
+    load_encoder,
+    prosody_features,
+    with_mean_row,
+)
+
+# Held-out speakers of bench/quality.py's split (sorted en_* names, every third one).
+HELD_OUT = ("brandon", "elizabeth", "james")
+SENTENCE = "The little boat drifted slowly toward the island as the sun went down."
+
+
+def test_bundled_weights_load_and_predict():
+    assert bundled_weights() is not None, "style encoder weights missing from the repo"
+    encoder = load_encoder()
+    assert isinstance(encoder, StyleEncoder)
+    features = np.zeros(256 + len(PROSODY_NAMES), dtype=np.float32)
+    features[0] = 1.0
+    row = encoder.predict(features)
+    assert row.shape == (256,) and row.dtype == np.float32 and np.isfinite(row).all()
+    assert encoder.predict(np.stack([features, features])).shape == (2, 256)
+
+
+def test_with_mean_row_keeps_row_structure():
+    table = np.random.default_rng(0).standard_normal((510, 256)).astype(np.float32)
+    row = np.ones(256, dtype=np.float32)
+    shifted = with_mean_row(table, row)
+    assert np.allclose(shifted.mean(axis=0), row, atol=1e-5)
+    assert np.allclose(np.diff(shifted, axis=0), np.diff(table, axis=0), atol=1e-5)
+
+
+def test_prosody_features_find_the_pitch():
+    t = np.arange(16_000 * 2) / 16_000
+    tone = 0.3 * np.sign(np.sin(2 * np.pi * 150 * t))  # harmonic-rich 150 Hz
+    features = prosody_features(tone)
+    assert abs(2 ** features[0] - 150) < 5
+
+
+@pytest.fixture(scope="module")
+def resemblyzer(asset_paths):
+    from resemblyzer import VoiceEncoder, preprocess_wav
+
+    encoder = VoiceEncoder(
+        weights_fpath=asset_paths.resemblyzer_weights, device="cpu", verbose=False
+    )
+
+    def embed(audio: np.ndarray, rate: int) -> np.ndarray:
+        return encoder.embed_utterance(preprocess_wav(soxr.resample(audio, rate, 16_000), 16_000))
+
+    return embed
+
+
+@pytest.mark.models
+def test_encoder_beats_nearest_stock_voice_on_held_out_speakers(
+    engine, reference_voices, resemblyzer
+):
+    """Mean resemblyzer similarity (a model cloning never used) over held-out speakers."""
+    names = engine.stock_voice_names()
+    candidates = [n for n in names if n.startswith("a")]
+    stock = engine.stock_embeddings(candidates)
+    nearest_sims, encoder_sims = [], []
+    for speaker in HELD_OUT:
+        rate = engine.sample_rate
+        audio = prepare_reference(decode_audio(str(reference_voices[speaker]), rate), rate)
+        sample = VoiceSample(audio, rate)
+        target = resemblyzer(audio, rate)
+        cloned = engine.create_voice([sample], ["en-us"], method=METHOD)
+        assert cloned.method == METHOD
+        nearest = engine.stock_voice(candidates[int(np.argmax(stock @ cloned.speaker_embedding))])
+        for voice, sims in ((nearest, nearest_sims), (cloned, encoder_sims)):
+            speech = engine.synthesize_all(SENTENCE, voice, "en-us")
+            sims.append(float(resemblyzer(speech, engine.sample_rate) @ target))
+    assert statistics.fmean(encoder_sims) > statistics.fmean(nearest_sims), (
+        encoder_sims,
+        nearest_sims,
+    )
+
+
+def test_cloning_method_setting_selects_the_blend(engine, reference_voices):
+    rate = engine.sample_rate
+    audio = decode_audio(str(reference_voices["james"]), rate)
+    sample = VoiceSample(prepare_reference(audio, rate), rate)
+    blend = engine.create_voice([sample], ["en-us"], method="stock-blend-v1")
+    assert blend.method == "stock-blend-v1"
+    with pytest.raises(ValueError):
+        engine.create_voice([sample], ["en-us"], method="no-such-method")
+
+
+def test_training_runs_end_to_end_on_a_tiny_budget(engine, tmp_path):
+    from voiceclone.engines.kokoro.build.train_style_encoder import run_training
+
+    output = tmp_path / "encoder.npz"
+    report = run_training(
+        samples=3, output=output, data_path=tmp_path / "data.npz", sentences=1, engine=engine
+    )
+    assert report.samples == 3
+    encoder = StyleEncoder.load(output)
+    with np.load(tmp_path / "data.npz") as data:
+        assert data["features"].shape == (3, 256 + len(PROSODY_NAMES))
+        assert data["targets"].shape == (3, 256)
+        row = encoder.predict(data["features"][0])
+    assert row.shape == (256,) and np.isfinite(row).all()

@@ -1,0 +1,1 @@
+"""Helpers the tests share: fakes, in-process and live servers, emulators."""
