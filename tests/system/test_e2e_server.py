@@ -438,6 +438,66 @@ def test_scale_out_workers_run_jobs_and_take_over_a_dead_ones(tmp_path: Path, as
     assert any(record.get("job_id") == job["id"] for record in records)
 
 
+#: A worker told to stop (SIGTERM, as Kubernetes does) must be gone well within a pod's
+#: default grace period of 30 s.
+HAND_BACK_SECONDS = 20
+
+
+def test_a_worker_told_to_stop_hands_its_job_back_to_another_at_once(tmp_path: Path, asset_paths):
+    """SIGTERM mid-job (a scale-down, a rolling update): the worker stops between two chunks
+    and gives the job back to the broker, and an idle worker finishes it, once, long before
+    Redis's visibility timeout (an hour here) would have handed it over."""
+    import redis
+
+    queue = f"voiceclone-e2e-{uuid.uuid4().hex[:8]}"
+    broker = os.environ.get("VOICECLONE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    api = Server(
+        tmp_path, extra_env={"VOICECLONE_QUEUE_URL": broker, "VOICECLONE_QUEUE_NAME": queue}
+    )
+    headers = {"Authorization": f"Bearer {api.create_key('fay')}"}
+    api.start()
+    workers = {name: _start_worker(api, name) for name in ("worker-a", "worker-b")}
+    text = " ".join(
+        [
+            "This job is spoken by one of two workers, which is told to stop while it speaks.",
+            "It must hand the job back between two sentences, and the other worker must",
+            "finish it from the start, exactly once. A few more sentences keep it busy:",
+            "the river ran quietly past the mill, the bells rang at noon, and the baker",
+            "closed his shop early because the whole village had gone to the fair.",
+        ]
+    )
+    try:
+        for name in workers:
+            _wait_for_line(tmp_path / f"{name}.log", "ready", STARTUP_SECONDS)
+        with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
+            job = client.post("/v1/jobs", json={"text": text, "voice": "af_heart"}).json()
+            _wait_until_running(client, job["id"], STARTUP_SECONDS, tmp_path / "worker-a.log")
+            taker = next(
+                name
+                for name in workers
+                if job["id"] in (tmp_path / f"{name}.log").read_text(errors="replace")
+            )
+            workers[taker].send_signal(signal.SIGTERM)
+            told_at = time.monotonic()
+            workers[taker].wait(timeout=HAND_BACK_SECONDS)
+            assert time.monotonic() - told_at < HAND_BACK_SECONDS
+            done = _wait_for_job(client, job["id"], timeout=TAKEOVER_SECONDS)
+            assert done["status"] == "succeeded", done
+            assert done["attempts"] == 2
+    finally:
+        for worker in workers.values():
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=30)
+        api.stop()
+        redis.Redis.from_url(broker).delete(queue, f"{queue}.kokoro")
+    assert "handed back" in (tmp_path / f"{taker}.log").read_text()
+    assert _stored_results(tmp_path) == [
+        f"results/fay/{job['id']}-words.json",
+        f"results/fay/{job['id']}.wav",
+    ]
+
+
 def _audio_or_frame(message: bytes | str) -> bytes | dict:
     return message if isinstance(message, bytes) else json.loads(message)
 

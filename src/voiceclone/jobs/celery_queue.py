@@ -13,15 +13,18 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TextIO
 
 import celery.apps.worker as celery_worker_app
 from celery import Celery
-from celery.signals import setup_logging
+from celery.exceptions import Reject
+from celery.signals import setup_logging, worker_shutting_down
 from prometheus_client import start_http_server
 from sqlalchemy.orm import Session, sessionmaker
 
+from voiceclone.db.models import JobStatus
 from voiceclone.jobs.runner import run_job
 from voiceclone.logs import json_line
 from voiceclone.scratch import remove_dead_scratch
@@ -37,11 +40,13 @@ TASK_NAME = "voiceclone.run_job"
 
 @dataclass(frozen=True)
 class WorkerContext:
-    """What a worker process runs jobs with, built once at worker start."""
+    """What a worker process runs jobs with, built once at worker start. ``stopping`` is
+    set when the worker is told to stop (SIGTERM): its jobs then hand themselves back."""
 
     session_factory: sessionmaker[Session]
     store: ObjectStore
     pipeline: SpeechPipeline
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 def celery_app(settings: Settings, context: WorkerContext | None = None) -> Celery:
@@ -63,7 +68,19 @@ def celery_app(settings: Settings, context: WorkerContext | None = None) -> Cele
     def run_job_task(job_id: str) -> str | None:
         if context is None:
             raise RuntimeError("This process has no engine: start it with `voiceclone worker`.")
-        return run_job(job_id, context.session_factory, context.store, context.pipeline)
+        status = run_job(
+            job_id,
+            context.session_factory,
+            context.store,
+            context.pipeline,
+            should_cancel=context.stopping.is_set,
+        )
+        if status == JobStatus.RUNNING and context.stopping.is_set():
+            # Stopped between two chunks: back to the broker, which hands it to another
+            # worker at once (rather than after the visibility timeout).
+            log.info("job %s handed back: this worker is stopping", job_id)
+            raise Reject(f"worker stopping; job {job_id} handed back", requeue=True)
+        return status
 
     return app
 
@@ -105,6 +122,7 @@ def run_worker(
     """Run a Celery worker for ``settings.engine_queue`` until it is told to stop. With
     ``worker_metrics_port`` set, it serves Prometheus metrics there."""
     setup_logging.connect(_keep_our_logging, weak=False)
+    worker_shutting_down.connect(lambda **_: context.stopping.set(), weak=False)
     remove_dead_scratch(settings)
     if log_format == "json":
         celery_worker_app.safe_say = _say_as_record
