@@ -46,8 +46,8 @@ from timing import median_seconds
 
 from voiceclone.cloning.embedder import SAMPLE_RATE as MEL_RATE
 from voiceclone.cloning.embedder import log_mel_frames
-from voiceclone.engines.kokoro.build.graph import optimize_kokoro, split_kokoro
 from voiceclone.engines.kokoro.engine import SAMPLE_RATE, KokoroEngine
+from voiceclone.engines.kokoro.offline.graph import optimize_kokoro, split_kokoro
 from voiceclone.engines.kokoro.sessions import CPU_PROVIDER, decoder_feeds, session_options
 from voiceclone.settings import Settings
 

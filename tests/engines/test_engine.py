@@ -254,7 +254,7 @@ def test_the_split_model_decodes_exactly_what_the_whole_model_does(engine):
 def test_the_float_graph_for_comparisons_keeps_every_convolution_in_float(engine, tmp_path):
     import onnx
 
-    from voiceclone.engines.kokoro.build.graph import optimize_kokoro
+    from voiceclone.engines.kokoro.offline.graph import optimize_kokoro
 
     def op_counts(path) -> Counter[str]:
         return Counter(node.op_type for node in onnx.load(str(path)).graph.node)
@@ -272,7 +272,7 @@ def test_the_stft_rewritten_as_a_convolution_gives_the_same_spectrum():
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    from voiceclone.engines.kokoro.build.graph import _Graph, _stft_as_conv
+    from voiceclone.engines.kokoro.offline.graph import _Graph, _stft_as_conv
 
     window = np.hanning(22)[1:-1].astype(np.float32)  # 20 taps, like the generator's
     constants = {"step": np.array(5, np.int64), "window": window, "size": np.array(20, np.int64)}

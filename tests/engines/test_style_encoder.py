@@ -103,7 +103,7 @@ def test_cloning_method_setting_selects_the_blend(engine, reference_voices):
 
 
 def test_training_runs_end_to_end_on_a_tiny_budget(engine, tmp_path):
-    from voiceclone.engines.kokoro.build.train_style_encoder import run_training
+    from voiceclone.engines.kokoro.offline.train_style_encoder import run_training
 
     output = tmp_path / "encoder.npz"
     report = run_training(

@@ -64,7 +64,7 @@ def load(settings: Settings) -> KokoroEngine:
 def train_style_encoder(samples: int, output: Path | None, data: Path, **options: Any) -> None:
     """Learn the style encoder from audio the engine speaks itself (the CLI command);
     ``output`` None: the committed weights."""
-    from voiceclone.engines.kokoro.build.train_style_encoder import DEFAULT_OUTPUT, run_training
+    from voiceclone.engines.kokoro.offline.train_style_encoder import DEFAULT_OUTPUT, run_training
 
     run_training(samples, output or DEFAULT_OUTPUT, data, **options)
 

@@ -290,7 +290,7 @@ class KokoroEngine:
         """The CPU-optimised model, derived once from the verified download."""
         target = self.paths.home / "derived" / f"kokoro-v1.0.opt{OPTIMIZATION_REVISION}.onnx"
         if not target.is_file():
-            from voiceclone.engines.kokoro.build.graph import optimize_kokoro
+            from voiceclone.engines.kokoro.offline.graph import optimize_kokoro
 
             optimize_kokoro(self.paths.kokoro_model, target)
             _remove_other_revisions(target)
@@ -302,7 +302,7 @@ class KokoroEngine:
         predictor = whole.with_name(f"{whole.stem}-predictor.onnx")
         decoder = whole.with_name(f"{whole.stem}-decoder.onnx")
         if not (predictor.is_file() and decoder.is_file()):
-            from voiceclone.engines.kokoro.build.graph import split_kokoro
+            from voiceclone.engines.kokoro.offline.graph import split_kokoro
 
             split_kokoro(whole, predictor, decoder)
         return predictor, decoder

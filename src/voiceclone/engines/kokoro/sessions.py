@@ -1,6 +1,6 @@
 """How the engine runs its ONNX graphs: session options, execution providers, and the
 hand-over from the duration predictor to the decoder (the graphs themselves are derived once
-at install by :mod:`voiceclone.engines.kokoro.build.graph`)."""
+at install by :mod:`voiceclone.engines.kokoro.offline.graph`)."""
 
 from __future__ import annotations
 

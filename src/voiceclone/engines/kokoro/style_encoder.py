@@ -1,10 +1,10 @@
 """Cloning v2: a learned style encoder, features of a recording -> Kokoro style.
 
 Kokoro has no encoder from audio to its 256-d style space, so one is learned from audio the
-engine makes itself (see :mod:`voiceclone.engines.kokoro.build.train_style_encoder`): styles sampled
-around the stock voices are spoken, each recording is described by cheap features (the
-d-vector of :mod:`voiceclone.cloning.embedder` plus pitch, spectral tilt and rate
-statistics), and a small model maps the features back to the style's mean row.
+engine makes itself (see :mod:`voiceclone.engines.kokoro.offline.train_style_encoder`):
+styles sampled around the stock voices are spoken, each recording is described by cheap
+features (the d-vector of :mod:`voiceclone.cloning.embedder` plus pitch, spectral tilt and
+rate statistics), and a small model maps the features back to the style's mean row.
 
 At voice creation the predicted row replaces the mean row of a base table (the stock-voice
 blend), which keeps Kokoro's per-length row structure. Runtime is numpy only; the weights
