@@ -19,7 +19,7 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
-from support.fakes import real_speech
+from support.fakes import real_speech, silence, with_pauses
 
 from voiceclone.audio import (
     FORMATS,
@@ -53,15 +53,6 @@ def speech_like(seconds: float, rate: int = RATE, level: float = 0.3) -> np.ndar
     syllables = 0.35 + 0.65 * np.abs(np.sin(np.pi * 4.0 * t))
     signal = voice * syllables
     return (level * signal / np.max(np.abs(signal))).astype(np.float32)
-
-
-def silence(seconds: float, rate: int = RATE) -> np.ndarray:
-    return np.zeros(round(seconds * rate), dtype=np.float32)
-
-
-def with_pauses(lead: float, speech: float, tail: float, rate: int = RATE) -> np.ndarray:
-    """Real continuous speech between stretches of digital silence."""
-    return np.concatenate([silence(lead, rate), real_speech(speech, rate), silence(tail, rate)])
 
 
 def rms_dbfs(samples: np.ndarray) -> float:

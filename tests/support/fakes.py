@@ -189,6 +189,15 @@ def real_speech(
     return np.tile(speech, -(-wanted // len(speech)))[:wanted].copy()
 
 
+def silence(seconds: float, rate: int = REFERENCE_RATE) -> np.ndarray:
+    return np.zeros(round(seconds * rate), dtype=np.float32)
+
+
+def with_pauses(lead: float, speech: float, tail: float, rate: int = REFERENCE_RATE) -> np.ndarray:
+    """Real continuous speech between stretches of digital silence."""
+    return np.concatenate([silence(lead, rate), real_speech(speech, rate), silence(tail, rate)])
+
+
 def write_speech_wav(path: Path, seconds: float = 4.5, speaker: str = CONTINUOUS_SPEAKER) -> Path:
     """A reference recording that ``prepare_reference`` accepts: real speech."""
     samples = real_speech(seconds, speaker=speaker)

@@ -69,16 +69,6 @@ def browser(microphone: Path) -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, asset_paths) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("web"))
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
 def key(server: Server) -> str:
     return server.create_key("alice")
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -28,16 +28,6 @@ from support.servers import E2E_UPLOAD_LIMIT, STARTUP_SECONDS, Server, free_port
 from voiceclone.audio.decode import decode_audio
 
 pytestmark = pytest.mark.models
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, asset_paths) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("server"))
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -422,10 +412,7 @@ def test_scale_out_workers_run_jobs_and_take_over_a_dead_ones(tmp_path: Path, as
             scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
             assert 'voiceclone_audio_seconds_total{route="job"}' in scraped
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.terminate()
-                worker.wait(timeout=30)
+        _stop_all(workers)
         api.stop()
         redis.Redis.from_url(broker).delete(queue)
     assert _stored_results(tmp_path) == [
@@ -467,16 +454,10 @@ def test_a_worker_told_to_stop_hands_its_job_back_to_another_at_once(tmp_path: P
         ]
     )
     try:
-        for name in workers:
-            _wait_for_line(tmp_path / f"{name}.log", "ready", STARTUP_SECONDS)
+        _wait_until_ready(workers, tmp_path)
         with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
             job = client.post("/v1/jobs", json={"text": text, "voice": "af_heart"}).json()
-            _wait_until_running(client, job["id"], STARTUP_SECONDS, tmp_path / "worker-a.log")
-            taker = next(
-                name
-                for name in workers
-                if job["id"] in (tmp_path / f"{name}.log").read_text(errors="replace")
-            )
+            taker = _taker_once_running(client, job["id"], workers, tmp_path)
             workers[taker].send_signal(signal.SIGTERM)
             told_at = time.monotonic()
             workers[taker].wait(timeout=HAND_BACK_SECONDS)
@@ -485,10 +466,7 @@ def test_a_worker_told_to_stop_hands_its_job_back_to_another_at_once(tmp_path: P
             assert done["status"] == "succeeded", done
             assert done["attempts"] == 2
     finally:
-        for worker in workers.values():
-            if worker.poll() is None:
-                worker.terminate()
-                worker.wait(timeout=30)
+        _stop_all(workers.values())
         api.stop()
         redis.Redis.from_url(broker).delete(queue, f"{queue}.kokoro")
     assert "handed back" in (tmp_path / f"{taker}.log").read_text()
@@ -520,16 +498,10 @@ def test_on_rabbitmq_an_idle_worker_takes_over_a_killed_one_s_job_at_once(
     workers = {name: _start_worker(api, name) for name in ("worker-a", "worker-b")}
     text = "This job is taken by one of two workers. That one is killed while it speaks."
     try:
-        for name in workers:
-            _wait_for_line(tmp_path / f"{name}.log", "ready", STARTUP_SECONDS)
+        _wait_until_ready(workers, tmp_path)
         with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
             job = client.post("/v1/jobs", json={"text": text, "voice": "af_heart"}).json()
-            _wait_until_running(client, job["id"], STARTUP_SECONDS, tmp_path / "worker-a.log")
-            taker = next(
-                name
-                for name in workers
-                if job["id"] in (tmp_path / f"{name}.log").read_text(errors="replace")
-            )
+            taker = _taker_once_running(client, job["id"], workers, tmp_path)
             workers[taker].send_signal(signal.SIGKILL)
             workers[taker].wait(timeout=30)
             killed_at = time.monotonic()
@@ -538,16 +510,35 @@ def test_on_rabbitmq_an_idle_worker_takes_over_a_killed_one_s_job_at_once(
             assert done["status"] == "succeeded", done
             assert done["attempts"] == 2
     finally:
-        for worker in workers.values():
-            if worker.poll() is None:
-                worker.terminate()
-                worker.wait(timeout=30)
+        _stop_all(workers.values())
         api.stop()
         _delete_amqp_queues(queue)
     assert _stored_results(tmp_path) == [
         f"results/erin/{job['id']}-words.json",
         f"results/erin/{job['id']}.wav",
     ]
+
+
+def _wait_until_ready(workers: dict[str, subprocess.Popen[bytes]], root: Path) -> None:
+    for name in workers:
+        _wait_for_line(root / f"{name}.log", "ready", STARTUP_SECONDS)
+
+
+def _taker_once_running(
+    client: httpx.Client, job_id: str, workers: dict[str, subprocess.Popen[bytes]], root: Path
+) -> str:
+    """The name of the worker that took the job, once the job runs."""
+    _wait_until_running(client, job_id, STARTUP_SECONDS, root / f"{next(iter(workers))}.log")
+    return next(
+        name for name in workers if job_id in (root / f"{name}.log").read_text(errors="replace")
+    )
+
+
+def _stop_all(workers: Iterable[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 def _wait_for_line(log: Path, word: str, timeout: float) -> None:

@@ -29,8 +29,8 @@ from support.api import (
     live_server,
     running_api,
 )
-from support.fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until, write_speech_wav
-from test_audio import RATE, with_pauses
+from support.fakes import FAKE_STOCK_VOICE, FakeEngine, wait_until, with_pauses, write_speech_wav
+from support.fakes import REFERENCE_RATE as RATE
 
 from voiceclone.audio.reference import prepare_reference
 from voiceclone.audio.vad import WINDOW_SECONDS
