@@ -173,3 +173,34 @@ def test_the_server_logs_json_for_cloud_logging(tmp_path: Path, reference_voices
     assert any(
         "Uvicorn running" in r["message"] or "Application startup" in r["message"] for r in records
     )  # uvicorn's own records, in the same format
+
+
+LOG_ONE_LINE = (
+    "import logging; from voiceclone.logs import configure_logging; configure_logging(); "
+    "logging.getLogger('voiceclone.test').warning('the job is done')"
+)
+
+
+def _logged_line(terminal: bool) -> str:
+    """What one warning looks like on standard output: a terminal's, or a pipe's."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    if not terminal:
+        command = [sys.executable, "-c", LOG_ONE_LINE]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    leader, follower = pty.openpty()
+    subprocess.run([sys.executable, "-c", LOG_ONE_LINE], stdout=follower, check=True)
+    os.close(follower)
+    return os.read(leader, 65536).decode()
+
+
+def test_logs_are_text_on_a_terminal_and_json_otherwise() -> None:
+    on_terminal = _logged_line(terminal=True)
+    assert "the job is done" in on_terminal
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(on_terminal.strip().splitlines()[-1])
+    record = json.loads(_logged_line(terminal=False).strip().splitlines()[-1])
+    assert record["message"] == "the job is done" and record["severity"] == "WARNING"
