@@ -556,3 +556,110 @@ def _delete_amqp_queues(prefix: str) -> None:
         for suffix in ("", ".kokoro"):
             with contextlib.suppress(Exception):
                 channel.queue_delete(prefix + suffix)
+
+
+#: How long the database or the broker stays away in the restart tests.
+OUTAGE_SECONDS = 6
+LONG_JOB_TEXT = " ".join(
+    [
+        "This job is running when the service it depends on restarts under it.",
+        "It must wait for the service to come back and then finish, exactly once.",
+        "The river ran quietly past the mill, the bells rang at noon, and the baker",
+        "closed his shop early because the whole village had gone to the fair.",
+        "In the evening the lanterns were lit one by one along the harbour wall.",
+    ]
+)
+
+
+def _scale_out_through(tmp_path: Path, owner: str, **env: str) -> tuple[Server, dict[str, str]]:
+    queue = f"voiceclone-e2e-{uuid.uuid4().hex[:8]}"
+    api = Server(tmp_path, extra_env={"VOICECLONE_QUEUE_NAME": queue, **env})
+    headers = {"Authorization": f"Bearer {api.create_key(owner)}"}
+    api.start()
+    return api, headers
+
+
+def _delete_redis_queue(broker: str, queue: str) -> None:
+    import redis
+
+    redis.Redis.from_url(broker).delete(queue, f"{queue}.kokoro")
+
+
+def test_a_postgres_restart_delays_a_scale_out_job_but_loses_nothing(tmp_path: Path, asset_paths):
+    """Postgres goes away for a few seconds (every connection dropped, new ones refused)
+    while a worker speaks a job: the job waits for the database and finishes, once."""
+    from sqlalchemy.engine import make_url
+    from support.servers import TcpProxy, postgres_base_url, temporary_postgres_database
+
+    broker = os.environ.get("VOICECLONE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    with temporary_postgres_database() as database:
+        proxy = TcpProxy(make_url(postgres_base_url()).port or 5432)
+        proxy.start()
+        through_proxy = make_url(database).set(port=proxy.port)
+        api, headers = _scale_out_through(
+            tmp_path,
+            "gil",
+            VOICECLONE_QUEUE_URL=broker,
+            VOICECLONE_DATABASE_URL=through_proxy.render_as_string(hide_password=False),
+            VOICECLONE_DATABASE_CONNECT_TIMEOUT_SECONDS="2",
+        )
+        workers = {"worker": _start_worker(api, "worker")}
+        try:
+            _wait_until_ready(workers, tmp_path)
+            with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
+                body = {"text": LONG_JOB_TEXT, "voice": "af_heart"}
+                job = client.post("/v1/jobs", json=body).json()
+                _taker_once_running(client, job["id"], workers, tmp_path)
+                proxy.stop()  # the database restarts
+                time.sleep(OUTAGE_SECONDS)
+                proxy.start()
+                done = _wait_for_job(client, job["id"], timeout=STARTUP_SECONDS)
+                assert done["status"] == "succeeded", done
+                assert done["attempts"] == 1  # waited, not failed and run again
+        finally:
+            _stop_all(workers.values())
+            api.stop()
+            proxy.stop()
+            _delete_redis_queue(broker, api.extra_env["VOICECLONE_QUEUE_NAME"])
+    assert _stored_results(tmp_path) == [
+        f"results/gil/{job['id']}-words.json",
+        f"results/gil/{job['id']}.wav",
+    ]
+
+
+def test_a_redis_restart_delays_scale_out_jobs_but_loses_none(tmp_path: Path, asset_paths):
+    """The broker (Redis) goes away for a few seconds while a worker speaks a job: that job
+    finishes once, and a job queued after the broker is back runs too."""
+    from support.servers import TcpProxy
+
+    broker = os.environ.get("VOICECLONE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    proxy = TcpProxy(int(broker.split(":")[2].split("/")[0]))
+    proxy.start()
+    through_proxy = f"redis://127.0.0.1:{proxy.port}/0"
+    api, headers = _scale_out_through(tmp_path, "hal", VOICECLONE_QUEUE_URL=through_proxy)
+    workers = {"worker": _start_worker(api, "worker")}
+    try:
+        _wait_until_ready(workers, tmp_path)
+        with httpx.Client(base_url=api.url, headers=headers, timeout=30) as client:
+            first = client.post("/v1/jobs", json={"text": LONG_JOB_TEXT, "voice": "af_heart"})
+            job = first.json()
+            _taker_once_running(client, job["id"], workers, tmp_path)
+            proxy.stop()  # Redis restarts (it keeps nothing on disk here, as in a cache)
+            time.sleep(OUTAGE_SECONDS)
+            proxy.start()
+            done = _wait_for_job(client, job["id"], timeout=STARTUP_SECONDS)
+            assert done["status"] == "succeeded", done
+            assert done["attempts"] == 1
+            later = client.post(
+                "/v1/jobs", json={"text": "After the restart.", "voice": "af_heart"}
+            )
+            assert later.status_code == 202, later.text
+            assert _wait_for_job(client, later.json()["id"], STARTUP_SECONDS)["status"] == (
+                "succeeded"
+            )
+    finally:
+        _stop_all(workers.values())
+        api.stop()
+        proxy.stop()
+        _delete_redis_queue(broker, api.extra_env["VOICECLONE_QUEUE_NAME"])
+    assert len(_stored_results(tmp_path)) == 4  # two jobs, each its audio and its words
