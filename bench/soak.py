@@ -64,6 +64,10 @@ class Soak:
     def running(self) -> bool:
         return time.monotonic() < self.ends
 
+    async def pause(self, seconds: float) -> None:
+        """Sleep, but not past the end of the soak."""
+        await asyncio.sleep(max(0.0, min(seconds, self.ends - time.monotonic())))
+
     def _now(self) -> Minute:
         return self.minutes[int((time.monotonic() - self.started) // 60)]
 
@@ -82,7 +86,7 @@ class Soak:
             minute = self._now()
             minute.rss_mib.append(process.memory_info().rss / 2**20)
             minute.open_files.append(process.num_fds())
-            await asyncio.sleep(SAMPLE_SECONDS)
+            await self.pause(SAMPLE_SECONDS)
 
     async def upload_voices(self, client: httpx.AsyncClient, every: float) -> None:
         clip = _reference_recording().read_bytes()
@@ -103,7 +107,7 @@ class Soak:
                 started = time.monotonic()
                 gone = await client.delete(f"/v1/voices/{made.pop(0)}", headers=self.headers)
                 self.record("delete voice", started, gone.status_code)
-            await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
+            await self.pause(every - (time.monotonic() - started))
 
     async def run_jobs(self, client: httpx.AsyncClient) -> None:
         while self.running:
@@ -112,7 +116,7 @@ class Soak:
             queued = await client.post("/v1/jobs", headers=self.headers, json=body)
             self.record("job queued", started, queued.status_code)
             if queued.status_code != 202:
-                await asyncio.sleep(1)
+                await self.pause(1)
                 continue
             job = queued.json()
             while job["status"] in ("queued", "running"):
@@ -134,7 +138,7 @@ class Soak:
                     pass
             self.record("live stream", started, response.status_code)
             if response.status_code == 429:
-                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+                await self.pause(float(response.headers.get("retry-after", "1")))
 
     async def speak_over_websocket(self, every: float) -> None:
         url = self.server.url.replace("http://", "ws://") + "/v1/speech/ws"
@@ -154,7 +158,7 @@ class Soak:
             except websockets.ConnectionClosedError:
                 status = 500
             self.record("websocket", started, status)
-            await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
+            await self.pause(every - (time.monotonic() - started))
 
     async def read_metadata(self, client: httpx.AsyncClient) -> None:
         while self.running:
@@ -162,7 +166,7 @@ class Soak:
                 started = time.monotonic()
                 response = await client.get(path, headers=self.headers)
                 self.record("metadata", started, response.status_code)
-            await asyncio.sleep(METADATA_PAUSE_SECONDS)
+            await self.pause(METADATA_PAUSE_SECONDS)
 
 
 async def soak(server: Server, key: str, args: argparse.Namespace) -> Soak:
