@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.engines.base import Engine, VoiceProfile
 from voiceclone.errors import VoiceCloneError
+from voiceclone.process import limit_malloc_arenas
 from voiceclone.safety.consent import ConsentClaim
 from voiceclone.settings import Settings, comma_separated
 
@@ -571,6 +572,7 @@ def serve(
     settings = get_settings()
     if engines:
         settings = settings.model_copy(update={"engines": comma_separated(engines)})
+    limit_malloc_arenas(settings.malloc_arenas)
     try:
         check_served_engines(settings)
     except VoiceCloneError as error:
@@ -636,6 +638,7 @@ def worker(
     from voiceclone.tracing import configure_tracing
 
     settings = _with_engine(get_settings(), engine, device)
+    limit_malloc_arenas(settings.malloc_arenas)
     log_format = configure_logging(settings.log_format, settings.log_level)
     configure_tracing("voiceclone-worker")
     if not settings.queue_url:
