@@ -128,3 +128,50 @@ def test_upload_spool_files_are_removed(api: Api, tmp_path: Path, monkeypatch) -
         "invalid_audio",
     )
     assert list(spool.iterdir()) == []
+
+
+def test_a_client_that_goes_away_mid_upload_leaves_nothing_behind(
+    live_server, tmp_path: Path
+) -> None:
+    """Half a multipart body, then the connection closes: no voice, no spooled file left,
+    and the server goes on answering."""
+    import socket
+    from urllib.parse import urlsplit
+
+    base, _, headers = live_server
+    boundary = "cut-off-upload"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nGone\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="consent"\r\n\r\ntrue\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+    declared = len(head) + 400_000
+    request = (
+        f"POST /v1/voices HTTP/1.1\r\nHost: {urlsplit(base).netloc}\r\n"
+        f"Authorization: {headers['Authorization']}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {declared}\r\n\r\n"
+    ).encode()
+    address = urlsplit(base)
+    spooled = tmp_path / "home" / "tmp"
+
+    def nothing_spooled() -> bool:
+        return not spooled.exists() or not any(p.is_file() for p in spooled.rglob("*"))
+
+    with socket.create_connection((address.hostname, address.port)) as sock:
+        sock.sendall(request + head + b"\0" * 200_000)  # half of the file...
+        deadline = time.monotonic() + 10
+        while nothing_spooled():  # ...which the server is writing to its scratch folder
+            assert time.monotonic() < deadline, "the upload was not spooled under the home"
+            time.sleep(0.05)
+    # ...and then the client is gone
+
+    deadline = time.monotonic() + 10
+    while not nothing_spooled():
+        assert time.monotonic() < deadline, sorted(spooled.rglob("*"))
+        time.sleep(0.1)
+    with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
+        listed = client.get("/v1/voices")
+        assert listed.status_code == 200 and listed.json()["voices"] == []
+        assert client.get("/readyz").status_code == 200
