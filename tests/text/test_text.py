@@ -14,6 +14,7 @@ import pytest
 from voiceclone.errors import InvalidText
 from voiceclone.text.korean_g2p import PLAIN_OPTIONS, SEARCHED_OPTIONS, G2POptions, word_to_ipa
 from voiceclone.text.korean_g2p import to_ipa as korean_to_ipa
+from voiceclone.text.korean_phrasing import mark_phrase_breaks
 from voiceclone.text.language import DETECTION_PREFIX_CHARS, LANGUAGES, resolve_language
 from voiceclone.text.normalize import normalize_text
 from voiceclone.text.phonemize import Phonemizer
@@ -176,6 +177,13 @@ KOREAN_READINGS = [
     ("우유 1병", "우유 한 병"),
     ("13시 5분", "열세 시 오 분"),
     ("1,500만원", "천오백만원"),
+    # 번 counts ("세 번") unless it labels the noun after it ("삼 번 출구")
+    ("그 영화를 3번이나 봤어요", "그 영화를 세 번이나 봤어요"),
+    ("3번 출구로 나오세요", "삼 번 출구로 나오세요"),
+    ("2번 버스를 타고 3번 갈아탔다", "이 번 버스를 타고 세 번 갈아탔다"),
+    ("1번 손님께서 오세요", "일 번 손님께서 오세요"),
+    ("3번 선물을 받았다", "세 번 선물을 받았다"),
+    ("영하 5℃", "영하 오 도"),
     # ranges: the counter, unit or % on both ends
     ("3~5개", "세 개에서 다섯 개"),
     ("10~20%", "십 퍼센트에서 이십 퍼센트"),
@@ -476,6 +484,39 @@ def test_korean_options_render_lax_and_tense_consonants_and_questions() -> None:
     assert korean_to_ipa("어른 그릇", options=G2POptions(eo="ɔ", eu="ɨ")) == "ɔɾɨn kɨɾɨt"
     assert korean_to_ipa("가나요?", options=G2POptions(question_rise="↗")) == "kanajo↗?"
     assert korean_to_ipa("가나요.", options=G2POptions(question_rise="↗")) == "kanajo."
+
+
+KOREAN_PHRASINGS = [
+    # a pause after a clause's connective ending, inside a long sentence
+    (
+        "저는 아침 일찍 일어나서 공원에서 한 시간 동안 운동을 해요.",
+        "저는 아침 일찍 일어나서, 공원에서 한 시간 동안 운동을 해요.",
+    ),
+    (
+        "우리 회사는 작년에 새 제품을 출시했지만 반응이 좋지 않았습니다.",
+        "우리 회사는 작년에 새 제품을 출시했지만, 반응이 좋지 않았습니다.",
+    ),
+    ("이 길을 따라가면 기차역이 나옵니다.", "이 길을 따라가면, 기차역이 나옵니다."),
+    # short sentences and one-eojeol groups stay whole
+    ("비가 와서 추워요.", "비가 와서 추워요."),
+    ("밥 먹고 가요. 네.", "밥 먹고 가요. 네."),
+    # no pause before an auxiliary verb, after a noun that ends like an ending, or twice
+    ("아이들이 공원에서 즐겁게 놀고 있어요.", "아이들이 공원에서 즐겁게 놀고 있어요."),
+    ("점심으로 라면 하나를 끓여 먹었어요.", "점심으로 라면 하나를 끓여 먹었어요."),
+    ("그 가게가 최고 인기 있는 곳이에요.", "그 가게가 최고 인기 있는 곳이에요."),
+    ("날씨가 추우니까, 옷을 입고 나가세요.", "날씨가 추우니까, 옷을 입고 나가세요."),
+]
+
+
+@pytest.mark.parametrize(("text", "phrased"), KOREAN_PHRASINGS)
+def test_korean_phrase_breaks(text: str, phrased: str) -> None:
+    assert mark_phrase_breaks(text) == phrased
+
+
+def test_phrase_breaks_become_pauses_in_the_phonemes() -> None:
+    text = "저는 아침 일찍 일어나서 공원에서 한 시간 동안 운동을 해요."
+    assert "," not in korean_to_ipa(text)
+    assert korean_to_ipa(text, options=G2POptions(phrase_breaks=True)).count(",") == 1
 
 
 def test_korean_ipa_uses_only_kokoro_symbols() -> None:

@@ -45,6 +45,15 @@ NATIVE_COUNTERS = _word_set(
 SINO_COUNTERS = _word_set(
     "개월 달러 번지 번호 시즌 대학 년 월 일 분 초 원 층 주 회 호 도 등 위 쪽 세 점 페이지"
 )
+# What "N번" can label rather than count ("3번 출구" is 삼 번 출구, "3번 봤다" 세 번 봤다).
+NUMBERED_NOUNS = _word_set(
+    "출구 입구 버스 마을버스 선 노선 홈 승강장 플랫폼 게이트 창구 좌석 자리 테이블 방 칸 "
+    "문제 질문 항목 답 문항 채널 트랙 타자 타석 선수 국도 도로 레인 라인 코스 부스 "
+    "카운터 사물함 손님 고객 환자 차량 버튼 키"
+)
+PARTICLES = _word_set(
+    "은 는 이 가 을 를 에 에서 에는 에게 께 께서 한테 으로 로 의 도 만 까지 부터 와 과 이나 나"
+) | {""}
 _IRREGULAR_MONTHS = {6: "유월", 10: "시월"}
 _SCALE_WORDS = ("만", "억", "조", "천", "백")
 _SCALES_READ_WITHOUT_ONE = frozenset({"만", "천", "백"})
@@ -185,12 +194,22 @@ def _read_scale(match: re.Match[str]) -> str:
     return f"{_amount(match)}{scale}"
 
 
+def _is_numbered_noun(word: str | None) -> bool:
+    """Whether ``word`` is one of :data:`NUMBERED_NOUNS`, bare or with a particle."""
+    if not word:
+        return False
+    return any(word.startswith(noun) and word[len(noun) :] in PARTICLES for noun in NUMBERED_NOUNS)
+
+
 def _read_counter(match: re.Match[str]) -> str:
-    """Reads "3개" as "세 개", "6월" as "유월", "20대" (twenties) as "이십 대", else Sino-Korean."""
+    """Reads "3개" as "세 개", "6월" as "유월", "20대" (twenties) as "이십 대", "3번 출구" as
+    "삼 번 출구" (a label, not a count), else Sino-Korean."""
     counter = match["counter"]
     number = _whole_number(match)
     if counter == "월" and number is not None and 1 <= number <= 12:
         return _month(number)
+    if counter == "번" and _is_numbered_noun(match["next"]):
+        return f"{_amount(match)} {counter}"
     if counter in NATIVE_COUNTERS and number is not None and 1 <= number <= MAX_NATIVE_NUMBER:
         if counter == "대" and number % 10 == 0:
             return f"{sino(number)} 대"
@@ -272,7 +291,12 @@ _READERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(rf"{_NUMBER}{_NUMBER_END}\s?%"), _read_percent),
     (re.compile(rf"{_NUMBER}{_NUMBER_END}\s?(?P<unit>{_UNIT_PATTERN})(?![A-Za-z/])"), _read_unit),
     (re.compile(rf"{_NUMBER}{_NUMBER_END}(?P<scale>{'|'.join(_SCALE_WORDS)})"), _read_scale),
-    (re.compile(rf"{_NUMBER}{_NUMBER_END}(?P<counter>{_COUNTER_PATTERN})"), _read_counter),
+    (
+        re.compile(
+            rf"{_NUMBER}{_NUMBER_END}(?P<counter>{_COUNTER_PATTERN})(?=(?:\s(?P<next>[가-힣]+))?)"
+        ),
+        _read_counter,
+    ),
     (_LATIN_WORD, _read_latin),
     (re.compile(rf"{_NUMBER}{_NUMBER_END}"), _read_number),
 )

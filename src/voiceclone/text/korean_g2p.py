@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
+from voiceclone.text.korean_phrasing import mark_phrase_breaks
+
 _FIRST_SYLLABLE, _LAST_SYLLABLE = 0xAC00, 0xD7A3
 ONSETS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
 VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
@@ -188,6 +190,9 @@ class G2POptions:
     long_vowel_before_tense: bool = False
     """Lengthen a vowel before a tense consonant (``ː``), which is how Kokoro hears a
     closure."""
+    phrase_breaks: bool = False
+    """Pause between groups of eojeol in a long sentence, after a clause's connective
+    ending (:mod:`voiceclone.text.korean_phrasing`)."""
 
 
 PLAIN_OPTIONS = G2POptions()
@@ -264,6 +269,8 @@ def to_ipa(
     """IPA for Korean text: Hangul words by rule, punctuation kept, and any other run
     with letters or digits (Latin words, stray jamo) given to ``fallback`` (or dropped)."""
     options = options or DEFAULT_OPTIONS
+    if options.phrase_breaks:
+        text = mark_phrase_breaks(text)
     parts: list[str] = []
     previous_coda = None
     for hangul, space, mark, other in _TOKEN.findall(text):
