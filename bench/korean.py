@@ -11,6 +11,7 @@ recognisers) transcribe it, and CER compares what they heard with what should be
 - Sentences alternate dev / held-out within each category (index % 2 == 1 is held out).
   ``--search`` tunes the G2P renderings on the dev sentences and dev speakers only; the
   report runs on held-out sentences and held-out speakers.
+- ``--variant OPTION=VALUE`` also runs this front end with one G2P option changed.
 - ``--baseline REV`` also runs the front end as it was at git revision ``REV`` (exported to
   a temporary folder and imported from there in a child process), so the table shows today's
   front end beside this one, measured in the same run on the same voices; ``--searched``
@@ -62,6 +63,27 @@ SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
         ("저는 매일 아침 일찍 일어나서 운동을 해요.", "저는 매일 아침 일찍 일어나서 운동을 해요"),
         ("어머니께서 맛있는 반찬을 만들어 주셨어요.", "어머니께서 맛있는 반찬을 만들어 주셨어요"),
         ("도서관은 저녁 아홉 시까지 문을 엽니다.", "도서관은 저녁 아홉 시까지 문을 엽니다"),
+        (
+            "지난주에 친구와 함께 영화를 보고 저녁을 먹었어요.",
+            "지난주에 친구와 함께 영화를 보고 저녁을 먹었어요",
+        ),
+        (
+            "날씨가 추워지면 따뜻한 차를 자주 마시게 됩니다.",
+            "날씨가 추워지면 따뜻한 차를 자주 마시게 됩니다",
+        ),
+        ("동생은 학교가 끝나면 곧바로 학원에 갑니다.", "동생은 학교가 끝나면 곧바로 학원에 갑니다"),
+        (
+            "시장에서 신선한 과일과 채소를 많이 샀습니다.",
+            "시장에서 신선한 과일과 채소를 많이 샀습니다",
+        ),
+        (
+            "창문을 열어 두었더니 방 안이 금방 시원해졌어요.",
+            "창문을 열어 두었더니 방 안이 금방 시원해졌어요",
+        ),
+        (
+            "할머니는 시골에서 작은 밭을 가꾸며 지내십니다.",
+            "할머니는 시골에서 작은 밭을 가꾸며 지내십니다",
+        ),
     ),
     "tense/aspirated": (
         ("비가 와서 빨래를 밖에 널지 못했어요.", "비가 와서 빨래를 밖에 널지 못했어요"),
@@ -70,6 +92,15 @@ SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
         ("짜장면하고 탕수육을 시켰는데 아주 짰어요.", "짜장면하고 탕수육을 시켰는데 아주 짰어요"),
         ("친구가 편지를 써서 책상 위에 두었다.", "친구가 편지를 써서 책상 위에 두었다"),
         ("꽃이 피면 다 같이 사진을 찍자.", "꽃이 피면 다 같이 사진을 찍자"),
+        ("빵집에서 갓 구운 빵을 사 왔어요.", "빵집에서 갓 구운 빵을 사 왔어요"),
+        ("창밖에 눈이 펑펑 쏟아지고 있었다.", "창밖에 눈이 펑펑 쏟아지고 있었다"),
+        ("오빠가 씩씩하게 짐을 차에 실었다.", "오빠가 씩씩하게 짐을 차에 실었다"),
+        (
+            "택시를 타고 가까운 병원으로 빨리 가 주세요.",
+            "택시를 타고 가까운 병원으로 빨리 가 주세요",
+        ),
+        ("칼국수가 뜨거우니까 천천히 드세요.", "칼국수가 뜨거우니까 천천히 드세요"),
+        ("싸움이 끝나자 모두 크게 웃었다.", "싸움이 끝나자 모두 크게 웃었다"),
     ),
     "assimilation": (
         ("국물이 정말 시원하고 맛있네요.", "국물이 정말 시원하고 맛있네요"),
@@ -78,6 +109,12 @@ SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
         ("입학식에 많은 학생들이 모였습니다.", "입학식에 많은 학생들이 모였습니다"),
         ("축하해요, 좋은 일이 생겼군요.", "축하해요 좋은 일이 생겼군요"),
         ("독립문 앞에서 친구를 만났습니다.", "독립문 앞에서 친구를 만났습니다"),
+        ("박물관 앞에서 만나기로 했어요.", "박물관 앞에서 만나기로 했어요"),
+        ("작년 겨울에는 눈이 정말 많이 왔습니다.", "작년 겨울에는 눈이 정말 많이 왔습니다"),
+        ("한라산에 오르려면 옷을 넉넉히 챙기세요.", "한라산에 오르려면 옷을 넉넉히 챙기세요"),
+        ("학교 앞 식당에서 국밥을 먹었다.", "학교 앞 식당에서 국밥을 먹었다"),
+        ("좋은 결과가 나오도록 열심히 노력할게요.", "좋은 결과가 나오도록 열심히 노력할게요"),
+        ("빛나는 별들이 밤하늘을 가득 채웠다.", "빛나는 별들이 밤하늘을 가득 채웠다"),
     ),
     "numbers/times": (
         ("회의는 오후 3시 30분에 시작합니다.", "회의는 오후 세 시 삼십 분에 시작합니다"),
@@ -89,6 +126,12 @@ SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
         ("2024년 3월 5일에 서울로 이사했어요.", "이천이십사 년 삼월 오 일에 서울로 이사했어요"),
         ("매장은 9:00~18:00에 문을 엽니다.", "매장은 아홉 시에서 열여덟 시에 문을 엽니다"),
         ("할인율은 20%이고 거리는 5km입니다.", "할인율은 이십 퍼센트이고 거리는 오 킬로미터입니다"),
+        ("3번 출구로 나와서 왼쪽으로 오세요.", "삼 번 출구로 나와서 왼쪽으로 오세요"),
+        ("그 영화를 벌써 3번이나 봤어요.", "그 영화를 벌써 세 번이나 봤어요"),
+        ("기차는 7시 15분에 출발합니다.", "기차는 일곱 시 십오 분에 출발합니다"),
+        ("고양이 3마리와 강아지 1마리를 키워요.", "고양이 세 마리와 강아지 한 마리를 키워요"),
+        ("전화번호는 010-1234-5678입니다.", "전화번호는 공일공 일이삼사 오육칠팔입니다"),
+        ("오늘 아침 기온은 영하 5℃였어요.", "오늘 아침 기온은 영하 오 도였어요"),
     ),
     "latin/loanwords": (
         ("내일 AI 관련 미팅이 있어요.", "내일 에이아이 관련 미팅이 있어요"),
@@ -97,6 +140,12 @@ SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
         ("우리 회사 CEO가 새 TV 광고를 발표했다.", "우리 회사 씨이오가 새 티비 광고를 발표했다"),
         ("요즘 SNS에서 K-pop이 인기예요.", "요즘 에스엔에스에서 케이팝이 인기예요"),
         ("meeting 끝나고 email 보내 주세요.", "미팅 끝나고 이메일 보내 주세요"),
+        ("새 laptop에 app을 설치했어요.", "새 노트북에 앱을 설치했어요"),
+        ("PDF 파일을 email로 보내 주세요.", "피디에프 파일을 이메일로 보내 주세요"),
+        ("주말에 Netflix로 드라마를 봤어요.", "주말에 넷플릭스로 드라마를 봤어요"),
+        ("회의실 Wi-Fi 비밀번호가 뭐예요?", "회의실 와이파이 비밀번호가 뭐예요"),
+        ("이번 project는 IT 팀이 맡았습니다.", "이번 프로젝트는 아이티 팀이 맡았습니다"),
+        ("YouTube에서 요리 영상을 찾아봤어요.", "유튜브에서 요리 영상을 찾아봤어요"),
     ),
     "questions": (
         ("지금 몇 시예요?", "지금 몇 시예요"),
@@ -105,6 +154,12 @@ SENTENCES: dict[str, tuple[tuple[str, str], ...]] = {
         ("어디에서 오셨어요?", "어디에서 오셨어요"),
         ("주말에 뭐 할 거예요?", "주말에 뭐 할 거예요"),
         ("혹시 이 근처에 약국이 있나요?", "혹시 이 근처에 약국이 있나요"),
+        ("화장실이 어디에 있어요?", "화장실이 어디에 있어요"),
+        ("이거 얼마예요?", "이거 얼마예요"),
+        ("오늘 저녁에 시간 있으세요?", "오늘 저녁에 시간 있으세요"),
+        ("커피 한 잔 더 드릴까요?", "커피 한 잔 더 드릴까요"),
+        ("왜 그렇게 생각하세요?", "왜 그렇게 생각하세요"),
+        ("이 옷 입어 봐도 돼요?", "이 옷 입어 봐도 돼요"),
     ),
 }
 QUESTIONS = "questions"
@@ -122,6 +177,7 @@ SEARCH_STEPS: tuple[dict[str, object], ...] = (
     {"eo": "ɔ"},
     {"eu": "ɨ"},
     {"question_rise": "↗"},
+    {"phrase_breaks": True},
 )
 
 
@@ -287,6 +343,7 @@ def run_baseline(revision: str, args) -> list[Utterance]:
 
 def worker_args(args) -> list[str]:
     flags = ["--speakers", str(args.speakers), "--threads", str(args.threads)]
+    flags += ["--split", args.split]
     flags += ["--vosk-dir", str(args.vosk_dir)]
     return [*flags, "--no-mos"] if args.no_mos else flags
 
@@ -328,12 +385,25 @@ def search(args, console: Console) -> dict[str, object]:
     return kept
 
 
+def variant_options(variant: str) -> dict[str, object]:
+    """The shipped G2P options with ``OPTION=VALUE`` changed (true/false for switches)."""
+    from voiceclone.text.korean_g2p import DEFAULT_OPTIONS
+
+    key, _, value = variant.partition("=")
+    options = asdict(DEFAULT_OPTIONS)
+    if key not in options:
+        raise SystemExit(f"Unknown G2P option {key!r}; known: {', '.join(options)}")
+    switch = {"true": True, "false": False}
+    options[key] = switch.get(value.lower(), value) if isinstance(options[key], bool) else value
+    return options
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:+.2f}"
 
 
 def print_report(console: Console, columns: dict[str, dict[str, float | None]]) -> None:
-    table = Table(title="Korean: CER by category (held-out sentences and speakers)")
+    table = Table(title="Korean: CER by category")
     table.add_column("measure")
     for name in columns:
         table.add_column(name, justify="right")
@@ -360,7 +430,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Also run this front end with the renderings --search kept on dev sentences.",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="Also run this front end with one G2P option changed (e.g. phrase_breaks=false).",
+    )
     parser.add_argument("--speakers", type=int, default=4, help="Voices to clone (0 = all).")
+    parser.add_argument(
+        "--split",
+        choices=("held-out", "dev"),
+        default="held-out",
+        help="Sentences and speakers to report on; tune on dev, report on held-out.",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-mos", action="store_true", help="Skip DNSMOS.")
     parser.add_argument("--json", type=Path, help="Also write every transcript here.")
@@ -372,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     args.vosk_dir = args.vosk_dir or require_eval_assets().vosk_korean_dir
 
     if args.worker:
-        utterances = run_front_end(args, None, "held-out")
+        utterances = run_front_end(args, None, args.split)
         args.worker.write_text(json.dumps([asdict(u) for u in utterances]))
         return 0
     if args.search:
@@ -381,11 +464,15 @@ def main(argv: list[str] | None = None) -> int:
     columns: dict[str, list[Utterance]] = {}
     if args.baseline:
         columns[f"front end at {args.baseline}"] = run_baseline(args.baseline, args)
-    columns["this front end"] = run_front_end(args, None, "held-out")
+    columns["this front end"] = run_front_end(args, None, args.split)
     if args.searched:
         from voiceclone.text.korean_g2p import SEARCHED_OPTIONS  # not in a baseline's package
 
-        columns["searched renderings"] = run_front_end(args, asdict(SEARCHED_OPTIONS), "held-out")
+        columns["searched renderings"] = run_front_end(args, asdict(SEARCHED_OPTIONS), args.split)
+    for variant in args.variant:
+        columns[f"this front end, {variant}"] = run_front_end(
+            args, variant_options(variant), args.split
+        )
     print_report(console, {name: summarise(rows) for name, rows in columns.items()})
     console.print(
         "Command: python bench/korean.py " + " ".join(sys.argv[1:] if argv is None else argv)
