@@ -673,6 +673,9 @@ def train_style_encoder(
     kind: Annotated[str, typer.Option(help="ridge or mlp (needs torch).")] = "ridge",
     epochs: Annotated[int, typer.Option(help="MLP epochs.")] = 150,
     sentences: Annotated[int, typer.Option(help="Training sentences to draw from.")] = 30,
+    views: Annotated[
+        int, typer.Option(help="Degraded copies (short, phone, codec, room, noise) per recording.")
+    ] = 4,
     threads: Annotated[int, typer.Option(help="onnxruntime threads; 0 = all cores.")] = 0,
     also: Annotated[
         list[Path] | None, typer.Option(help="More data files to train on (other seeds).")
@@ -690,6 +693,7 @@ def train_style_encoder(
             kind=kind,
             epochs=epochs,
             sentences=sentences,
+            views=views,
             threads=threads,
             also=tuple(also or ()),
             console=console,

@@ -26,6 +26,8 @@ import soxr
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.engines.kokoro.style_encoder import (
     FEATURE_VERSION,
+    METHOD,
+    WEIGHTS_FILES,
     StyleEncoder,
     recording_features,
     with_mean_row,
@@ -157,22 +159,30 @@ def generate_data(
     sentences: tuple[str, ...] = TRAINING_SENTENCES,
     progress: Callable[[int, int], None] | None = None,
     save_every: int = 50,
+    views: int = 0,
 ) -> dict[str, np.ndarray]:
     """Speak ``count`` sampled styles and save features/targets to ``output`` (.npz).
 
-    Resumable: an existing file with the same seed is extended, not redone.
+    Each recording gives its clean features and ``views`` more from degraded copies of it
+    (:func:`~voiceclone.audio.degrade.degrade_randomly`: short crops, phone band, codecs,
+    room, noise), all with the same target, so the encoder learns to read what users send.
+    Rows of one style share its ``style`` number. Resumable: an existing file with the same
+    seed and views is extended, not redone.
     """
+    from voiceclone.audio.degrade import degrade_randomly
     from voiceclone.engines.base import VoiceProfile
 
     space = load_stock_space(engine)
     rng = np.random.default_rng(seed)
-    data: dict[str, list] = {"features": [], "targets": [], "strategy": [], "sentence": []}
+    keys = ("features", "targets", "strategy", "sentence", "style")
+    data: dict[str, list] = {key: [] for key in keys}
     if output.is_file():
         with np.load(output) as existing:
-            same_seed = int(existing["seed"]) == seed
-            if same_seed and int(existing["feature_version"]) == FEATURE_VERSION:
-                data = {key: list(existing[key]) for key in data}
-    done = len(data["features"])
+            same = int(existing["seed"]) == seed and int(existing.get("views", 0)) == views
+            if same and int(existing["feature_version"]) == FEATURE_VERSION:
+                data = {key: list(existing[key]) for key in keys if key in existing}
+                data.setdefault("style", list(range(len(data["features"]))))
+    done = len(set(data["style"]))
     # Replay the random stream so a resumed run samples the same styles as a fresh one.
     for _ in range(done):
         sample_recipe(rng, space)
@@ -187,6 +197,8 @@ def generate_data(
             targets=np.array(data["targets"], dtype=np.float32).reshape(-1, space.rows.shape[1]),
             strategy=np.array(data["strategy"], dtype="U16"),
             sentence=np.array(data["sentence"], dtype=np.int32),
+            style=np.array(data["style"], dtype=np.int32),
+            views=np.int32(views),
             seed=np.int64(seed),
             feature_version=np.int32(FEATURE_VERSION),
         )
@@ -202,10 +214,15 @@ def generate_data(
         )
         audio = engine.synthesize_all(sentences[sentence], voice, language="en-us")
         audio16 = soxr.resample(audio, engine.sample_rate, EMBEDDER_RATE)
-        data["features"].append(recording_features(audio16, engine.embedder))
-        data["targets"].append(recipe.row)
-        data["strategy"].append(recipe.strategy)
-        data["sentence"].append(sentence)
+        # Its own stream per style, so a resumed run degrades exactly as a fresh one.
+        degrade_rng = np.random.default_rng([seed, index])
+        copies = [degrade_randomly(audio16, EMBEDDER_RATE, degrade_rng) for _ in range(views)]
+        for recording in (audio16, *copies):
+            data["features"].append(recording_features(recording, engine.embedder))
+            data["targets"].append(recipe.row)
+            data["strategy"].append(recipe.strategy)
+            data["sentence"].append(sentence)
+            data["style"].append(index)
         if (index + 1) % save_every == 0:
             save()
     if progress:
@@ -305,18 +322,25 @@ def train_encoder(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[StyleEncoder, TrainReport]:
-    """Fit on 90% of the samples, report on the other 10%, then refit on all of them."""
+    """Fit on 90% of the styles, report on the other 10%, then refit on all of them.
+
+    All rows of one style (its clean and degraded recordings) fall on the same side.
+    """
     features = np.asarray(data["features"], dtype=np.float64)
     targets = np.asarray(data["targets"], dtype=np.float64)
+    styles = np.asarray(data.get("style", np.arange(len(features))))
+    views = int(data.get("views", 0))
     if kind == "mlp":
         try:
             import torch  # noqa: F401
         except ImportError:
             kind = "ridge"
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(features))
-    cut = max(1, len(features) // 10) if len(features) >= 10 else 0
-    validation, training = order[:cut], order[cut:]
+    unique = rng.permutation(np.unique(styles))
+    cut = max(1, len(unique) // 10) if len(unique) >= 10 else 0
+    held = np.isin(styles, unique[:cut])
+    validation, training = np.flatnonzero(held), np.flatnonzero(~held)
+    order = np.arange(len(features))
 
     def fit(rows: np.ndarray, report: Callable[[int, int], None] | None) -> StyleEncoder:
         f_mean, f_scale = _standardise(features[rows])
@@ -333,6 +357,7 @@ def train_encoder(
             layers=tuple((w.astype(np.float32), b.astype(np.float32)) for w, b in layers),
             target_mean=t_mean.astype(np.float32),
             strength=strength,
+            degraded_views=views,
         )
 
     if len(validation):
@@ -356,10 +381,11 @@ def train_encoder(
     return encoder, report
 
 
-DEFAULT_OUTPUT = Path(__file__).parent / "weights" / "style_encoder_v1.npz"
+DEFAULT_OUTPUT = Path(__file__).parents[1] / "weights" / WEIGHTS_FILES[METHOD]
 DEFAULT_KIND = "ridge"  # generalises from the engine's audio to real voices better than the MLP
 DEFAULT_RIDGE_PENALTY = 100.0
 DEFAULT_STRENGTH = 1.25  # undoes part of the regression's shrinkage toward the mean voice
+DEFAULT_VIEWS = 4  # degraded copies per recording
 
 
 def run_training(
@@ -373,6 +399,7 @@ def run_training(
     strength: float = DEFAULT_STRENGTH,
     threads: int = 0,
     sentences: int = len(TRAINING_SENTENCES),
+    views: int = DEFAULT_VIEWS,
     also: tuple[Path, ...] = (),
     engine: KokoroEngine | None = None,
     console: Console | None = None,
@@ -411,10 +438,16 @@ def run_training(
             sentences=TRAINING_SENTENCES[: max(1, sentences)],
             progress=lambda done, total: progress.update(speak, completed=done, total=total),
             save_every=25,
+            views=views,
         )
         for extra in also:  # data sets generated in parallel, e.g. with other seeds
             with np.load(extra) as more:
-                data = {k: np.concatenate([data[k], more[k]]) for k in ("features", "targets")}
+                offset = int(data["style"].max()) + 1 if len(data["style"]) else 0
+                more_styles = more["style"] if "style" in more else np.arange(len(more["targets"]))
+                data = {k: np.concatenate([data[k], more[k]]) for k in ("features", "targets")} | {
+                    "style": np.concatenate([data["style"], more_styles + offset]),
+                    "views": data["views"],
+                }
         fit = progress.add_task(f"Training ({kind})", total=epochs if kind == "mlp" else 1)
         encoder, report = train_encoder(
             data,
