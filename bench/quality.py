@@ -2,41 +2,45 @@
 
 For each reference speaker (the real human voices installed with the models: ``en_*``, 21
 speakers, and ``de_*``, 47 speakers) the clip is validated and normalised like an upload,
-then cut in two halves at the quietest point near its middle:
+then cut in two halves at the quietest point near its middle. Each method clones from each
+kind of reference (``--references``, all four in one run by default):
 
-- the reference every method clones from, and that SIM is measured against, is the whole
-  clip (``--reference full``, the default: 3.5-6.5 s, as a user would upload; the service
-  needs at least 3 s of speech) or half A (``--reference half``: 1.7-3.2 s, stricter);
-- half B is a second real clip of the same speaker: ``SIM(B, A)`` is the ceiling (the
-  only second clip there is, so it is half against half in both modes);
-- ``--reference cut3`` clones from the clip's first 3 s and ``--reference phone`` from the
-  whole clip through an 8 kHz band, mp3 at 32 kbit/s and noise 25 dB down (a phone call);
-  SIM is against the clean clip.
+- ``full``: the whole clip (3.5-6.5 s, as a user would upload);
+- ``half``: half A (1.7-3.2 s, stricter);
+- ``cut3``: the clip's first 3 s;
+- ``phone``: the whole clip through an 8 kHz band, mp3 at 32 kbit/s and noise 25 dB down
+  (a phone call).
 
 Methods: ``nearest`` (the stock voice whose d-vector is nearest), ``blend``
 (stock-blend-v1, without timbre matching: the first cloning method as it shipped),
-``encoder`` (style-encoder-v1 as configured: the default refinement budget and timbre
-matching strength).
-Each voice speaks held-out sentences (never used to train or refine anything) and is
-scored with
+``encoder-v1`` (the style encoder trained on the engine's clean speech only) and
+``encoder-v2`` (trained on short, phone-band, coded, echoing and noisy copies too); both
+encoders as configured (refinement budget, timbre matching). Each voice speaks held-out
+sentences (never used to train or refine anything) and is scored with
 
-- SIM: cosine of resemblyzer utterance embeddings, generated sentence vs. reference, averaged
-  over sentences (resemblyzer is independent of the d-vector model cloning uses);
-- WER (English) and CER (Korean): faster-whisper "base", greedy decoding;
-- creation: wall-clock seconds of ``create_voice`` (embedding and search included).
+- SIM: cosine of resemblyzer utterance embeddings, generated sentence vs. the clean clip
+  (half A for ``half``), averaged over sentences; resemblyzer is independent of the
+  d-vector model cloning uses. The same-speaker ceiling is ``SIM(half B, half A)``, the
+  only second clip there is; the different-speaker floor is the mean SIM between the
+  speaker's clip and every other real speaker's. ``SIM norm`` places the mean SIM between
+  the mean floor (0) and the mean ceiling (1).
+- Identification: the clone's sentences (their mean embedding) against the clean clips of
+  all real speakers of both sets; top-1 is the share of clones nearest their own speaker,
+  top-3 the share with their own speaker among the three nearest.
+- WER: faster-whisper "base", greedy decoding; DNSMOS overall (``speechmos``).
+- creation: wall-clock seconds of ``create_voice`` (everything the service does at creation).
 
 Split (deterministic, never tune on held-out): within each set, speakers sorted by name,
 every third one (positions 2, 5, 8, ...) is held out; the others are the dev set.
 
-    python bench/quality.py                         # English held-out speakers
-    python bench/quality.py --split dev --speakers 5 --sentences 2 --ko-sentences 0
-    python bench/quality.py --set de --split all --json out.json
+    python bench/quality.py                                  # held-out speakers of both sets
+    python bench/quality.py --split dev --references cut3 --speakers 10
+    python bench/quality.py --set en --methods blend,encoder-v2 --json out.json
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import statistics
 import sys
@@ -44,7 +48,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import av
 import numpy as np
 import soundfile as sf
 import soxr
@@ -52,8 +55,9 @@ from rich.console import Console
 from rich.table import Table
 
 from voiceclone.assets.paths import require_eval_assets
+from voiceclone.audio.degrade import phone_call
 from voiceclone.audio.reference import prepare_reference
-from voiceclone.engines.base import VoiceSample
+from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.engines.kokoro import SAMPLE_RATE, KokoroEngine
 from voiceclone.settings import Settings
 from voiceclone.text.compare import error_rate
@@ -76,27 +80,36 @@ KO_SENTENCES = (
     "내일 아침에 회의가 있으니 일찍 오세요.",
     "어머니께서 맛있는 김치찌개를 만들어 주셨습니다.",
 )
-METHODS = ("nearest", "blend", "encoder")
+METHODS = ("nearest", "blend", "encoder-v1", "encoder-v2")
+ENCODER_METHODS = {"encoder-v1": "style-encoder-v1", "encoder-v2": "style-encoder-v2"}
+REFERENCES = ("full", "half", "cut3", "phone")
 SPLIT_RULE = "sorted by name within each set; every third speaker (index % 3 == 2) is held out"
-RESEMBLYZER_RATE = 16_000
+JUDGE_RATE = 16_000
+CUT_SECONDS = 3.0
 
 
 @dataclass
-class MethodResult:
+class CloneResult:
+    speaker: str
+    reference: str
+    method: str
+    reference_seconds: float
     sim: float
+    rank: int  # 1 = the clone is nearest its own speaker
     wer: float | None
     cer: float | None
+    dnsmos: float
     create_seconds: float
     details: dict = field(default_factory=dict)
 
 
 @dataclass
-class SpeakerResult:
+class Speaker:
     name: str
     split: str
-    reference_seconds: float
-    ceiling: float
-    methods: dict[str, MethodResult]
+    audio: np.ndarray
+    ceiling: float = 0.0
+    floor: float = 0.0
 
 
 def split_of(names: list[str]) -> dict[str, str]:
@@ -114,12 +127,6 @@ def speakers(paths, voice_set: str, split: str) -> list[tuple[str, str]]:
     return sorted(chosen)
 
 
-PHONE_RATE = 8_000
-PHONE_BITRATE = 32_000
-PHONE_SNR_DB = 25.0
-CUT_SECONDS = 3.0
-
-
 def reference_clip(audio: np.ndarray, first_half: np.ndarray, reference: str) -> np.ndarray:
     """What is cloned from: the whole clip, its first half, its first 3 s, or the whole
     clip as a phone call would carry it."""
@@ -132,28 +139,6 @@ def reference_clip(audio: np.ndarray, first_half: np.ndarray, reference: str) ->
     return audio
 
 
-def phone_call(audio: np.ndarray, rate: int) -> np.ndarray:
-    """``audio`` through an 8 kHz band, mp3 at 32 kbit/s, with noise 25 dB below it."""
-    narrow = soxr.resample(audio, rate, PHONE_RATE)
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp3") as sink:
-        stream = sink.add_stream("libmp3lame", rate=PHONE_RATE)
-        stream.bit_rate = PHONE_BITRATE
-        stream.layout = "mono"
-        pcm = (np.clip(narrow, -1, 1) * 32767).astype(np.int16)[None, :]
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = PHONE_RATE
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
-            sink.mux(packet)
-    buffer.seek(0)
-    with av.open(buffer) as source:
-        decoded = np.concatenate([f.to_ndarray().reshape(-1) for f in source.decode(audio=0)])
-    carried = soxr.resample(decoded.astype(np.float32), PHONE_RATE, rate)
-    level = np.sqrt(np.mean(carried**2)) / 10 ** (PHONE_SNR_DB / 20)
-    noise = np.random.default_rng(0).normal(0, level, len(carried))
-    return (carried + noise).astype(np.float32)
-
-
 def halves(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     """Cut at the quietest 50 ms window between 40% and 60% of the clip."""
     window = int(0.05 * rate)
@@ -163,8 +148,14 @@ def halves(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     return audio[:cut], audio[cut:]
 
 
+def load_clip(paths, name: str) -> np.ndarray:
+    """A real speaker's clip, validated and normalised as an upload would be."""
+    raw, rate = sf.read(paths.refvoice_file(name), dtype="float32", always_2d=True)
+    return prepare_reference(soxr.resample(raw.mean(axis=1), rate, SAMPLE_RATE), SAMPLE_RATE)
+
+
 class Judges:
-    """The independent models: resemblyzer for similarity, faster-whisper for ASR."""
+    """The independent models: resemblyzer for similarity, faster-whisper for ASR, DNSMOS."""
 
     def __init__(self, paths, threads: int) -> None:
         from faster_whisper import WhisperModel
@@ -180,15 +171,22 @@ class Judges:
     def embed(self, audio: np.ndarray, rate: int) -> np.ndarray:
         from resemblyzer import preprocess_wav
 
-        wav = preprocess_wav(soxr.resample(audio, rate, RESEMBLYZER_RATE), RESEMBLYZER_RATE)
+        wav = preprocess_wav(soxr.resample(audio, rate, JUDGE_RATE), JUDGE_RATE)
         return self.encoder.embed_utterance(wav)
 
     def transcribe(self, audio: np.ndarray, rate: int, language: str) -> str:
-        audio16 = soxr.resample(audio, rate, RESEMBLYZER_RATE).astype(np.float32)
+        audio16 = soxr.resample(audio, rate, JUDGE_RATE).astype(np.float32)
         segments, _ = self.whisper.transcribe(
             audio16, language=language, beam_size=1, vad_filter=False, without_timestamps=True
         )
         return " ".join(segment.text for segment in segments)
+
+    @staticmethod
+    def dnsmos(audio: np.ndarray, rate: int) -> float:
+        from speechmos import dnsmos
+
+        audio16 = np.clip(soxr.resample(audio, rate, JUDGE_RATE), -1, 1).astype(np.float32)
+        return float(dnsmos.run(audio16, JUDGE_RATE)["ovrl_mos"])
 
 
 def nearest_stock_voice(engine: KokoroEngine, sample: VoiceSample, languages: list[str]):
@@ -210,53 +208,74 @@ def create_without_timbre_match(engine: KokoroEngine, sample: VoiceSample, langu
         engine.settings = configured
 
 
-def evaluate_speaker(
+def clone(engine: KokoroEngine, method: str, sample: VoiceSample) -> VoiceProfile:
+    languages = ["en-us"]
+    if method == "nearest":
+        return nearest_stock_voice(engine, sample, languages)
+    if method == "blend":
+        return create_without_timbre_match(engine, sample, languages)
+    return engine.create_voice([sample], languages, method=ENCODER_METHODS[method])
+
+
+def describe_speakers(judges: Judges, chosen: list[Speaker], pool: dict[str, np.ndarray]) -> None:
+    """Each chosen speaker's same-speaker ceiling and different-speaker floor."""
+    for speaker in chosen:
+        first, second = halves(speaker.audio, SAMPLE_RATE)
+        speaker.ceiling = float(
+            judges.embed(second, SAMPLE_RATE) @ judges.embed(first, SAMPLE_RATE)
+        )
+        others = [vector for name, vector in pool.items() if name != speaker.name]
+        speaker.floor = float(np.mean(np.stack(others) @ pool[speaker.name]))
+
+
+def rank_of(embedding: np.ndarray, name: str, pool: dict[str, np.ndarray]) -> int:
+    """1 + how many real speakers' clips are nearer ``embedding`` than ``name``'s own."""
+    own = float(pool[name] @ embedding)
+    return 1 + sum(float(v @ embedding) > own for n, v in pool.items() if n != name)
+
+
+def evaluate(
     engine: KokoroEngine,
     judges: Judges,
-    name: str,
-    part: str,
-    audio: np.ndarray,
-    methods: tuple[str, ...],
+    speaker: Speaker,
+    reference: str,
+    method: str,
+    pool: dict[str, np.ndarray],
     en_sentences: tuple[str, ...],
     ko_sentences: tuple[str, ...],
-    reference: str = "full",
-) -> SpeakerResult:
-    first, second = halves(audio, SAMPLE_RATE)
-    ceiling = float(judges.embed(second, SAMPLE_RATE) @ judges.embed(first, SAMPLE_RATE))
-    prompt = reference_clip(audio, first, reference)
+) -> CloneResult:
+    first, _ = halves(speaker.audio, SAMPLE_RATE)
+    prompt = reference_clip(speaker.audio, first, reference)
     # SIM is against the clean clip: the voice should sound like the person, not the line.
-    anchor = judges.embed(first if reference == "half" else audio, SAMPLE_RATE)
-    sample = VoiceSample(prompt, SAMPLE_RATE, name=name)
-    languages = ["en-us"]
-    results = {}
-    for method in methods:
-        started = time.perf_counter()
-        if method == "nearest":
-            voice = nearest_stock_voice(engine, sample, languages)
-        elif method == "blend":
-            voice = create_without_timbre_match(engine, sample, languages)
-        else:
-            voice = engine.create_voice([sample], languages, method="style-encoder-v1")
-        create_seconds = time.perf_counter() - started
-        sims, en_pairs, ko_pairs = [], [], []
-        for sentence in en_sentences:
-            speech = engine.synthesize_all(sentence, voice, language="en-us")
-            sims.append(float(judges.embed(speech, SAMPLE_RATE) @ anchor))
-            en_pairs.append((sentence, judges.transcribe(speech, SAMPLE_RATE, "en")))
-        for sentence in ko_sentences:
-            speech = engine.synthesize_all(sentence, voice, language="ko")
-            ko_pairs.append((sentence, judges.transcribe(speech, SAMPLE_RATE, "ko")))
-        results[method] = MethodResult(
-            sim=statistics.fmean(sims),
-            wer=error_rate(en_pairs, "word") if en_pairs else None,
-            cer=error_rate(ko_pairs, "char") if ko_pairs else None,
-            create_seconds=create_seconds,
-            details={
-                **voice.details,
-                "transcripts": [h for _, h in en_pairs + ko_pairs],
-            },
-        )
-    return SpeakerResult(name, part, len(prompt) / SAMPLE_RATE, ceiling, results)
+    anchor = judges.embed(first, SAMPLE_RATE) if reference == "half" else pool[speaker.name]
+    sample = VoiceSample(prompt, SAMPLE_RATE, name=speaker.name)
+    started = time.perf_counter()
+    voice = clone(engine, method, sample)
+    create_seconds = time.perf_counter() - started
+    embeddings, en_pairs, ko_pairs, scores = [], [], [], []
+    for sentence in en_sentences:
+        speech = engine.synthesize_all(sentence, voice, language="en-us")
+        embeddings.append(judges.embed(speech, SAMPLE_RATE))
+        en_pairs.append((sentence, judges.transcribe(speech, SAMPLE_RATE, "en")))
+        scores.append(judges.dnsmos(speech, SAMPLE_RATE))
+    for sentence in ko_sentences:
+        speech = engine.synthesize_all(sentence, voice, language="ko")
+        ko_pairs.append((sentence, judges.transcribe(speech, SAMPLE_RATE, "ko")))
+    mean_embedding = np.mean(embeddings, axis=0)
+    mean_embedding /= np.linalg.norm(mean_embedding) + 1e-12
+    return CloneResult(
+        speaker=speaker.name,
+        reference=reference,
+        method=method,
+        reference_seconds=len(prompt) / SAMPLE_RATE,
+        sim=statistics.fmean(float(e @ anchor) for e in embeddings),
+        rank=rank_of(mean_embedding, speaker.name, pool),
+        wer=error_rate(en_pairs, "word") if en_pairs else None,
+        cer=error_rate(ko_pairs, "char") if ko_pairs else None,
+        dnsmos=statistics.fmean(scores),
+        create_seconds=create_seconds,
+        details={**voice.details, "transcripts": [h for _, h in en_pairs + ko_pairs]},
+    )
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:
@@ -265,122 +284,123 @@ def _fmt(value: float | None, percent: bool = False) -> str:
     return f"{value * 100:.1f}%" if percent else f"{value:.3f}"
 
 
-def print_table(console: Console, results: list[SpeakerResult], methods: tuple[str, ...]) -> None:
-    table = Table(title="Cloning quality (SIM: resemblyzer cosine vs. the reference)")
-    table.add_column("speaker")
-    table.add_column("split")
-    table.add_column("ref s", justify="right")
-    for method in methods:
-        table.add_column(f"SIM {method}", justify="right")
-    table.add_column("SIM ceiling", justify="right")
-    for method in methods:
-        table.add_column(f"WER {method}", justify="right")
-    for method in methods:
-        table.add_column(f"CER-ko {method}", justify="right")
-    table.add_column("create s (enc)", justify="right")
-    create_key = "encoder" if "encoder" in methods else methods[-1]
+def _mean(values) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.fmean(present) if present else None
 
-    def row(label, part, seconds, values):
-        table.add_row(label, part, seconds, *values)
 
-    for r in results:
-        row(
-            r.name,
-            r.split,
-            f"{r.reference_seconds:.1f}",
-            [_fmt(r.methods[m].sim) for m in methods]
-            + [_fmt(r.ceiling)]
-            + [_fmt(r.methods[m].wer, True) for m in methods]
-            + [_fmt(r.methods[m].cer, True) for m in methods]
-            + [f"{r.methods[create_key].create_seconds:.2f}"],
-        )
-
-    def mean(values):
-        values = [v for v in values if v is not None]
-        return statistics.fmean(values) if values else None
-
-    table.add_section()
-    row(
-        "MEAN",
-        f"n={len(results)}",
-        f"{mean([r.reference_seconds for r in results]):.1f}",
-        [_fmt(mean([r.methods[m].sim for r in results])) for m in methods]
-        + [_fmt(mean([r.ceiling for r in results]))]
-        + [_fmt(mean([r.methods[m].wer for r in results]), True) for m in methods]
-        + [_fmt(mean([r.methods[m].cer for r in results]), True) for m in methods]
-        + [f"{mean([r.methods[create_key].create_seconds for r in results]):.2f}"],
+def print_summary(
+    console: Console,
+    results: list[CloneResult],
+    chosen: list[Speaker],
+    references: tuple[str, ...],
+    methods: tuple[str, ...],
+) -> None:
+    ceiling = statistics.fmean(s.ceiling for s in chosen)
+    floor = statistics.fmean(s.floor for s in chosen)
+    table = Table(
+        title=f"Cloning quality, {len(chosen)} speakers (SIM: resemblyzer; floor {floor:.3f}, "
+        f"ceiling {ceiling:.3f})"
     )
-    row(
-        "MIN",
-        "",
-        "",
-        [_fmt(min(r.methods[m].sim for r in results)) for m in methods]
-        + [_fmt(min(r.ceiling for r in results))]
-        + ["" for _ in methods] * 2
-        + [f"{max(r.methods[create_key].create_seconds for r in results):.2f} max"],
-    )
+    for column in ("reference", "method", "ref s", "SIM", "SIM norm", "top-1", "top-3"):
+        table.add_column(column, justify="left" if column in ("reference", "method") else "right")
+    for column in ("WER", "CER-ko", "DNSMOS", "create s mean/max"):
+        table.add_column(column, justify="right")
+    for reference in references:
+        for method in methods:
+            rows = [r for r in results if r.reference == reference and r.method == method]
+            if not rows:
+                continue
+            sim = statistics.fmean(r.sim for r in rows)
+            seconds = [r.create_seconds for r in rows]
+            table.add_row(
+                reference,
+                method,
+                f"{statistics.fmean(r.reference_seconds for r in rows):.1f}",
+                _fmt(sim),
+                _fmt((sim - floor) / (ceiling - floor)),
+                _fmt(sum(r.rank == 1 for r in rows) / len(rows)),
+                _fmt(sum(r.rank <= 3 for r in rows) / len(rows)),
+                _fmt(_mean(r.wer for r in rows), True),
+                _fmt(_mean(r.cer for r in rows), True),
+                _fmt(statistics.fmean(r.dnsmos for r in rows)),
+                f"{statistics.fmean(seconds):.2f} / {max(seconds):.2f}",
+            )
+        table.add_section()
     console.print(table)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("en", "de", "all"), default="en", dest="voice_set")
+    parser.add_argument("--set", choices=("en", "de", "all"), default="all", dest="voice_set")
     parser.add_argument("--split", choices=("held-out", "dev", "all"), default="held-out")
     parser.add_argument("--speakers", type=int, default=0, help="Only the first N (0 = all).")
     parser.add_argument(
-        "--sentences", type=int, default=4, help=f"English, max {len(EN_SENTENCES)}"
+        "--sentences", type=int, default=3, help=f"English, max {len(EN_SENTENCES)}"
     )
-    parser.add_argument("--ko-sentences", type=int, default=2, help=f"max {len(KO_SENTENCES)}")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--ko-sentences", type=int, default=0, help=f"max {len(KO_SENTENCES)}")
+    parser.add_argument("--methods", default="encoder-v1,encoder-v2")
     parser.add_argument(
-        "--reference",
-        choices=("half", "full", "cut3", "phone"),
-        default="full",
-        help="Clone from the whole clip (as a user would upload), half A, its first 3 s, or "
-        "the whole clip as a phone call carries it (SIM is always against the clean clip).",
+        "--references",
+        default=",".join(REFERENCES),
+        help="Which references to clone from: full, half, cut3, phone (SIM is always "
+        "against the clean clip).",
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, help="Also write every number here.")
     args = parser.parse_args(argv)
 
-    console = Console(width=220)
+    console = Console(width=200)
     methods = tuple(m for m in args.methods.split(",") if m)
-    unknown = set(methods) - set(METHODS)
-    if unknown:
-        parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
+    references = tuple(r for r in args.references.split(",") if r)
+    for given, known, what in ((methods, METHODS, "methods"), (references, REFERENCES, "refs")):
+        unknown = set(given) - set(known)
+        if unknown:
+            parser.error(f"unknown {what}: {', '.join(sorted(unknown))}")
     paths = require_eval_assets()
     engine = KokoroEngine(paths, Settings(onnx_threads=args.threads))
     judges = Judges(paths, args.threads)
-    chosen = speakers(paths, args.voice_set, args.split)
+    named = speakers(paths, args.voice_set, args.split)
     if args.speakers:
-        chosen = chosen[: args.speakers]
+        named = named[: args.speakers]
     en = EN_SENTENCES[: args.sentences]
     ko = KO_SENTENCES[: args.ko_sentences]
     console.print(
-        f"[bold]Split[/]: {SPLIT_RULE}. Evaluating {len(chosen)} {args.split} speaker(s) of "
-        f"set {args.voice_set!r}; {len(en)} English + {len(ko)} Korean held-out sentences; "
-        f"methods {', '.join(methods)}; reference {args.reference}; refinement budget "
-        f"{engine.settings.blend_search_steps} step(s); timbre match strength "
+        f"[bold]Split[/]: {SPLIT_RULE}. {len(named)} {args.split} speaker(s) of set "
+        f"{args.voice_set!r}; {len(en)} English + {len(ko)} Korean held-out sentences; "
+        f"methods {', '.join(methods)}; references {', '.join(references)}; refinement "
+        f"budget {engine.settings.blend_search_steps} step(s); timbre match strength "
         f"{engine.settings.timbre_match_strength}."
     )
+    clips = {name: load_clip(paths, name) for name in speakers(paths, "all", "all")}
+    pool = {name: judges.embed(audio, SAMPLE_RATE) for name, audio in clips.items()}
+    chosen = [Speaker(name, part, clips[name]) for name, part in named]
+    describe_speakers(judges, chosen, pool)
+    console.print(f"Identification among {len(pool)} real speakers.")
     engine.warm_up()
     results = []
-    for name, part in chosen:
-        raw, rate = sf.read(paths.refvoice_file(name), dtype="float32", always_2d=True)
-        audio = soxr.resample(raw.mean(axis=1), rate, SAMPLE_RATE)
-        audio = prepare_reference(audio, SAMPLE_RATE)
-        result = evaluate_speaker(
-            engine, judges, name, part, audio, methods, en, ko, args.reference
-        )
-        results.append(result)
-        sims = " ".join(f"{m}={result.methods[m].sim:.3f}" for m in methods)
-        console.print(f"  {name:28s} {sims} ceiling={result.ceiling:.3f}", highlight=False)
-    print_table(console, results, methods)
+    for speaker in chosen:
+        for reference in references:
+            for method in methods:
+                result = evaluate(engine, judges, speaker, reference, method, pool, en, ko)
+                results.append(result)
+                console.print(
+                    f"  {speaker.name:24s} {reference:6s} {method:11s} sim={result.sim:.3f} "
+                    f"rank={result.rank:2d} wer={_fmt(result.wer, True)} "
+                    f"create={result.create_seconds:.2f}s",
+                    highlight=False,
+                )
+    print_summary(console, results, chosen, references, methods)
     console.print(
         "Command: python bench/quality.py " + " ".join(sys.argv[1:] if argv is None else argv)
     )
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1, default=float))
+        speakers_out = [
+            {"name": s.name, "split": s.split, "ceiling": s.ceiling, "floor": s.floor}
+            for s in chosen
+        ]
+        payload = {"speakers": speakers_out, "results": [asdict(r) for r in results]}
+        args.json.write_text(json.dumps(payload, indent=1, default=float))
     return 0
 
 

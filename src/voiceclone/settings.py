@@ -126,7 +126,8 @@ class Settings(BaseSettings):
     cloning_method: str = Field(
         "auto",
         description=(
-            "style-encoder-v1, stock-blend-v1, or auto (the style encoder when its weights are "
+            "style-encoder-v2, style-encoder-v1 (trained on clean speech only), "
+            "stock-blend-v1, or auto (the newest style encoder when its weights are "
             "installed, else the stock blend)."
         ),
     )

@@ -13,6 +13,8 @@ from voiceclone.audio.reference import prepare_reference
 from voiceclone.engines.base import VoiceSample
 from voiceclone.engines.kokoro.style_encoder import (
     METHOD,
+    METHOD_V1,
+    METHOD_V2,
     PROSODY_NAMES,
     StyleEncoder,
     bundled_weights,
@@ -106,13 +108,37 @@ def test_training_runs_end_to_end_on_a_tiny_budget(engine, tmp_path):
     from voiceclone.engines.kokoro.offline.train_style_encoder import run_training
 
     output = tmp_path / "encoder.npz"
+    data_path = tmp_path / "data.npz"
     report = run_training(
-        samples=3, output=output, data_path=tmp_path / "data.npz", sentences=1, engine=engine
+        samples=3, output=output, data_path=data_path, sentences=1, views=2, engine=engine
     )
-    assert report.samples == 3
+    assert report.samples == 9  # each recording, clean and two degraded copies
     encoder = StyleEncoder.load(output)
-    with np.load(tmp_path / "data.npz") as data:
-        assert data["features"].shape == (3, 256 + len(PROSODY_NAMES))
-        assert data["targets"].shape == (3, 256)
+    with np.load(data_path) as data:
+        assert data["features"].shape == (9, 256 + len(PROSODY_NAMES))
+        assert data["targets"].shape == (9, 256)
+        assert data["style"].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+        # a degraded copy is described differently, but is trained towards the same style
+        assert not np.allclose(data["features"][0], data["features"][1])
+        assert np.array_equal(data["targets"][0], data["targets"][2])
         row = encoder.predict(data["features"][0])
+        first_three = data["features"][:3].copy()
     assert row.shape == (256,) and np.isfinite(row).all()
+
+    # Resuming regenerates nothing already made, and makes the same data as a fresh run.
+    run_training(samples=4, output=output, data_path=data_path, sentences=1, views=2, engine=engine)
+    with np.load(data_path) as data:
+        assert data["features"].shape[0] == 12
+        assert np.array_equal(data["features"][:3], first_three)
+
+
+def test_both_encoders_ship_and_auto_takes_the_newest(engine, reference_voices):
+    assert bundled_weights(METHOD_V1) is not None and bundled_weights(METHOD_V2) is not None
+    assert METHOD == METHOD_V2
+    rate = engine.sample_rate
+    audio = decode_audio(str(reference_voices["james"]), rate)
+    sample = VoiceSample(prepare_reference(audio, rate)[: 3 * rate], rate)
+    newest = engine.create_voice([sample], ["en-us"], method="auto")
+    older = engine.create_voice([sample], ["en-us"], method=METHOD_V1)
+    assert (newest.method, older.method) == (METHOD_V2, METHOD_V1)
+    assert not np.allclose(newest.style, older.style)

@@ -41,6 +41,7 @@ from voiceclone.engines.kokoro.sessions import (
 )
 from voiceclone.engines.kokoro.style_encoder import METHOD as STYLE_ENCODER_METHOD
 from voiceclone.engines.kokoro.style_encoder import (
+    WEIGHTS_FILES,
     load_encoder,
     pooled_features,
     recording_features,
@@ -504,19 +505,21 @@ class KokoroEngine:
     ) -> VoiceProfile:
         """A voice from reference samples.
 
-        ``method`` (default: the ``cloning_method`` setting) is ``style-encoder-v1`` (the
-        learned style encoder, then ``blend_search_steps`` synthesize-and-embed refinement
-        steps) or ``stock-blend-v1`` (the nearest blend of stock voices); ``auto`` takes the
-        encoder when its weights are installed.
+        ``method`` (default: the ``cloning_method`` setting) is a learned style encoder
+        (``style-encoder-v2``, or ``style-encoder-v1``, trained on clean speech only), then
+        ``blend_search_steps`` synthesize-and-embed refinement steps; or ``stock-blend-v1``
+        (the nearest blend of stock voices). ``auto`` takes the newest encoder when its
+        weights are installed.
         """
         if not samples:
             raise ValueError("create_voice needs at least one sample")
         chosen = method or self.settings.cloning_method
         encoder = None
-        if chosen in ("auto", STYLE_ENCODER_METHOD):
-            encoder = load_encoder()
-            if encoder is None and chosen == STYLE_ENCODER_METHOD:
-                raise ValueError("The style encoder's weights are not installed.")
+        if chosen == "auto" or chosen in WEIGHTS_FILES:
+            encoder_method = STYLE_ENCODER_METHOD if chosen == "auto" else chosen
+            encoder = load_encoder(method=encoder_method)
+            if encoder is None and chosen != "auto":
+                raise ValueError(f"The weights of {chosen} are not installed.")
         elif chosen != BLEND_METHOD:
             raise ValueError(f"Unknown cloning method {chosen!r}")
 
@@ -545,16 +548,16 @@ class KokoroEngine:
 
         row = encoder.predict(self.sample_features(samples))
         table = with_mean_row(style, row)
-        if narrow_band:
-            # The encoder reads a phone band's missing highs as a different voice, whose
-            # timbre then garbles words: keep the nearest stock blend's timbre instead.
+        if narrow_band and not encoder.degraded_views:
+            # An encoder that never heard a phone line reads its missing highs as another
+            # voice, whose timbre then garbles words: keep the nearest blend's timbre instead.
             table[..., :TIMBRE_DIMS] = np.asarray(style, dtype=np.float32)[..., :TIMBRE_DIMS]
         steps = self.settings.blend_search_steps
         if steps > 0:
             table, similarity = self._refine_style(table, reference, steps)
             details["refined_similarity"] = round(similarity, 4)
             details["refine_steps"] = steps
-        return self._cloned(table, samples, reference, languages, STYLE_ENCODER_METHOD, details)
+        return self._cloned(table, samples, reference, languages, encoder_method, details)
 
     def _cloned(
         self,

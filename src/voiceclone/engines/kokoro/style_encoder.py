@@ -25,8 +25,13 @@ from voiceclone.cloning.embedder import SAMPLE_RATE, SpeakerEmbedder
 
 FEATURE_VERSION = 1
 WEIGHTS_PACKAGE = "voiceclone.engines.kokoro.weights"
-WEIGHTS_FILE = "style_encoder_v1.npz"
-METHOD = "style-encoder-v1"
+METHOD_V1 = "style-encoder-v1"
+"""Trained on the engine's own clean recordings only."""
+METHOD_V2 = "style-encoder-v2"
+"""Trained on those recordings and on short, phone-band, coded, echoing and noisy copies."""
+WEIGHTS_FILES = {METHOD_V1: "style_encoder_v1.npz", METHOD_V2: "style_encoder_v2.npz"}
+METHOD = METHOD_V2
+"""The newest method, which ``auto`` cloning takes."""
 
 # Pitch tracking at 16 kHz: 40 ms frames every 10 ms, 60-400 Hz.
 PITCH_FRAME = 640
@@ -126,6 +131,9 @@ class StyleEncoder:
     target_mean: np.ndarray
     strength: float = 1.0
     feature_version: int = FEATURE_VERSION
+    degraded_views: int = 0
+    """Degraded copies per recording it was trained on (0: clean speech only, and then a
+    phone-band reference misleads it)."""
 
     @classmethod
     def load(cls, path: Path | str) -> StyleEncoder:
@@ -139,6 +147,7 @@ class StyleEncoder:
                 target_mean=data["target_mean"],
                 strength=float(data["strength"]),
                 feature_version=int(data["feature_version"]),
+                degraded_views=int(data["degraded_views"]) if "degraded_views" in data else 0,
             )
 
     def save(self, path: Path | str) -> None:
@@ -151,6 +160,7 @@ class StyleEncoder:
             "strength": np.float32(self.strength),
             "feature_version": np.int32(self.feature_version),
             "layer_count": np.int32(len(self.layers)),
+            "degraded_views": np.int32(self.degraded_views),
             **{k: v.astype(np.float32) for k, v in arrays.items()},
         }
         np.savez_compressed(path, **payload)
@@ -179,19 +189,20 @@ def with_mean_row(base_table: np.ndarray, row: np.ndarray) -> np.ndarray:
     return result
 
 
-def bundled_weights() -> Path | None:
-    """The committed weights, or None when this install has none."""
+def bundled_weights(method: str = METHOD) -> Path | None:
+    """The committed weights of ``method``, or None when this install has none."""
     try:
-        path = resources.files(WEIGHTS_PACKAGE).joinpath(WEIGHTS_FILE)
+        path = resources.files(WEIGHTS_PACKAGE).joinpath(WEIGHTS_FILES[method])
     except ModuleNotFoundError:
         return None
     return Path(str(path)) if path.is_file() else None
 
 
 @lru_cache(maxsize=4)
-def load_encoder(path: str | None = None) -> StyleEncoder | None:
-    """The encoder at ``path`` (default: the bundled one), cached; None if there is none."""
-    chosen = Path(path) if path else bundled_weights()
+def load_encoder(path: str | None = None, method: str = METHOD) -> StyleEncoder | None:
+    """The encoder at ``path`` (default: ``method``'s bundled one), cached; None if there
+    is none."""
+    chosen = Path(path) if path else bundled_weights(method)
     if chosen is None or not chosen.is_file():
         return None
     encoder = StyleEncoder.load(chosen)
