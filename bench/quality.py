@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         f"budget {engine.settings.blend_search_steps} step(s); timbre match strength "
         f"{engine.settings.timbre_match_strength}."
     )
-    clips = {name: load_clip(paths, name) for name in speakers(paths, "all", "all")}
+    clips = {name: load_clip(paths, name) for name, _ in speakers(paths, "all", "all")}
     pool = {name: judges.embed(audio, SAMPLE_RATE) for name, audio in clips.items()}
     chosen = [Speaker(name, part, clips[name]) for name, part in named]
     describe_speakers(judges, chosen, pool)
