@@ -7,10 +7,18 @@ sentence and the recording is described by :func:`recording_features`. The targe
 style's mean row; the table actually spoken is the base blend shifted to that row
 (:func:`with_mean_row`), exactly as voice creation builds it.
 
-Training: a one-hidden-layer MLP (torch, training time only) or, without torch, ridge
-regression; both export to the numpy runtime of :class:`StyleEncoder`.
+Each recording is described clean and as ``views`` degraded copies (a short crop, a room,
+noise, a phone line or a codec: :func:`~voiceclone.audio.degrade.degrade_randomly`), all
+aimed at the same style, so that the clips users send are read like clean ones.
 
-    voiceclone train-style-encoder --samples 1500 --output src/voiceclone/engines/kokoro/weights/...
+Training: a one-hidden-layer MLP (torch, training time only) or, without torch, ridge
+regression; both export to the numpy runtime of :class:`StyleEncoder`. The bundled
+``style_encoder_v2.npz`` came from two data sets made side by side on two cores:
+
+    voiceclone train-style-encoder --samples 750 --seed 2 --data .cache/style_data_2.npz \
+        --output .cache/unused.npz --threads 1
+    voiceclone train-style-encoder --samples 750 --seed 1 --data .cache/style_data.npz \
+        --also .cache/style_data_2.npz --threads 1
 """
 
 from __future__ import annotations
