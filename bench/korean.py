@@ -40,9 +40,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
-from quality import split_of
 from rich.console import Console
 from rich.table import Table
+from splits import split_of
 
 from voiceclone.assets.paths import require_eval_assets
 from voiceclone.audio.reference import prepare_reference

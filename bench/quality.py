@@ -53,6 +53,7 @@ import soundfile as sf
 import soxr
 from rich.console import Console
 from rich.table import Table
+from splits import SPLIT_RULE, split_of
 
 from voiceclone.assets.paths import require_eval_assets
 from voiceclone.audio.degrade import phone_call
@@ -83,7 +84,6 @@ KO_SENTENCES = (
 METHODS = ("nearest", "blend", "encoder-v1", "encoder-v2")
 ENCODER_METHODS = {"encoder-v1": "style-encoder-v1", "encoder-v2": "style-encoder-v2"}
 REFERENCES = ("full", "half", "cut3", "phone")
-SPLIT_RULE = "sorted by name within each set; every third speaker (index % 3 == 2) is held out"
 JUDGE_RATE = 16_000
 CUT_SECONDS = 3.0
 
@@ -110,11 +110,6 @@ class Speaker:
     audio: np.ndarray
     ceiling: float = 0.0
     floor: float = 0.0
-
-
-def split_of(names: list[str]) -> dict[str, str]:
-    """``{name: "dev" | "held-out"}`` by :data:`SPLIT_RULE`."""
-    return {name: ("held-out" if i % 3 == 2 else "dev") for i, name in enumerate(sorted(names))}
 
 
 def speakers(paths, voice_set: str, split: str) -> list[tuple[str, str]]:
