@@ -127,8 +127,8 @@ class Settings(BaseSettings):
         "auto",
         description=(
             "style-encoder-v2, style-encoder-v1 (trained on clean speech only), "
-            "stock-blend-v1, or auto (the newest style encoder when its weights are "
-            "installed, else the stock blend)."
+            "stock-blend-v1, or auto (style-encoder-v2 for a phone-band reference and v1 "
+            "for a full-band one, when their weights are installed, else the stock blend)."
         ),
     )
 

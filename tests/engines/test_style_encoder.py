@@ -132,13 +132,18 @@ def test_training_runs_end_to_end_on_a_tiny_budget(engine, tmp_path):
         assert np.array_equal(data["features"][:3], first_three)
 
 
-def test_both_encoders_ship_and_auto_takes_the_newest(engine, reference_voices):
+def test_both_encoders_ship_and_auto_takes_v2_for_a_phone_line(engine, reference_voices):
+    from voiceclone.audio.degrade import phone_call
+
     assert bundled_weights(METHOD_V1) is not None and bundled_weights(METHOD_V2) is not None
     assert METHOD == METHOD_V2
     rate = engine.sample_rate
-    audio = decode_audio(str(reference_voices["james"]), rate)
-    sample = VoiceSample(prepare_reference(audio, rate)[: 3 * rate], rate)
-    newest = engine.create_voice([sample], ["en-us"], method="auto")
-    older = engine.create_voice([sample], ["en-us"], method=METHOD_V1)
+    audio = prepare_reference(decode_audio(str(reference_voices["james"]), rate), rate)
+    clean = VoiceSample(audio[: 3 * rate], rate)
+    called = VoiceSample(prepare_reference(phone_call(audio, rate), rate), rate)
+    assert engine.create_voice([clean], ["en-us"], method="auto").method == METHOD_V1
+    assert engine.create_voice([called], ["en-us"], method="auto").method == METHOD_V2
+    newest = engine.create_voice([clean], ["en-us"], method=METHOD_V2)
+    older = engine.create_voice([clean], ["en-us"], method=METHOD_V1)
     assert (newest.method, older.method) == (METHOD_V2, METHOD_V1)
     assert not np.allclose(newest.style, older.style)

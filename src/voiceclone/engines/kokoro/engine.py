@@ -41,6 +41,7 @@ from voiceclone.engines.kokoro.sessions import (
 )
 from voiceclone.engines.kokoro.style_encoder import METHOD as STYLE_ENCODER_METHOD
 from voiceclone.engines.kokoro.style_encoder import (
+    METHOD_V1,
     WEIGHTS_FILES,
     load_encoder,
     pooled_features,
@@ -508,15 +509,20 @@ class KokoroEngine:
         ``method`` (default: the ``cloning_method`` setting) is a learned style encoder
         (``style-encoder-v2``, or ``style-encoder-v1``, trained on clean speech only), then
         ``blend_search_steps`` synthesize-and-embed refinement steps; or ``stock-blend-v1``
-        (the nearest blend of stock voices). ``auto`` takes the newest encoder when its
-        weights are installed.
+        (the nearest blend of stock voices). ``auto`` takes v2 for a phone-band reference
+        and v1 for a full-band one, when their weights are installed.
         """
         if not samples:
             raise ValueError("create_voice needs at least one sample")
         chosen = method or self.settings.cloning_method
+        narrow_band = any(is_narrow_band(s.samples, s.sample_rate) for s in samples)
         encoder = None
         if chosen == "auto" or chosen in WEIGHTS_FILES:
-            encoder_method = STYLE_ENCODER_METHOD if chosen == "auto" else chosen
+            encoder_method = chosen
+            if chosen == "auto":
+                # v2 reads a phone line right; on full-band clips v1's voices were heard
+                # better in Korean (the docs' performance page).
+                encoder_method = STYLE_ENCODER_METHOD if narrow_band else METHOD_V1
             encoder = load_encoder(method=encoder_method)
             if encoder is None and chosen != "auto":
                 raise ValueError(f"The weights of {chosen} are not installed.")
@@ -524,7 +530,6 @@ class KokoroEngine:
             raise ValueError(f"Unknown cloning method {chosen!r}")
 
         reference = self.embed_samples(samples)
-        narrow_band = any(is_narrow_band(s.samples, s.sample_rate) for s in samples)
         prefixes = self._candidate_prefixes(languages)
         names = [name for name in self.stock_voice_names() if name.startswith(prefixes)]
         blend = best_blend(

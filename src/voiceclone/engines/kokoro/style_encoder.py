@@ -31,7 +31,7 @@ METHOD_V2 = "style-encoder-v2"
 """Trained on those recordings and on short, phone-band, coded, echoing and noisy copies."""
 WEIGHTS_FILES = {METHOD_V1: "style_encoder_v1.npz", METHOD_V2: "style_encoder_v2.npz"}
 METHOD = METHOD_V2
-"""The newest method, which ``auto`` cloning takes."""
+"""The newest method, which ``auto`` cloning takes for a phone-band reference."""
 
 # Pitch tracking at 16 kHz: 40 ms frames every 10 ms, 60-400 Hz.
 PITCH_FRAME = 640
