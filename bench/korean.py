@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
+from judging import dnsmos
 from rich.console import Console
 from rich.table import Table
 from splits import split_of
@@ -235,13 +236,6 @@ def question_rise_semitones(audio: np.ndarray) -> float | None:
     return (semitones + 6) % 12 - 6  # pYIN often halves the pitch of a creaky ending
 
 
-def dnsmos(audio: np.ndarray) -> float:
-    from speechmos import dnsmos as model
-
-    audio16 = np.clip(soxr.resample(audio, SAMPLE_RATE, ASR_RATE), -1, 1).astype(np.float32)
-    return float(model.run(audio16, ASR_RATE)["ovrl_mos"])
-
-
 @dataclass
 class Utterance:
     voice: str
@@ -271,7 +265,7 @@ def speak_and_hear(
         for category, written, spoken in sentences:
             audio = engine.synthesize_all(written, voice, language="ko")
             rise = question_rise_semitones(audio) if category == QUESTIONS else None
-            mos = dnsmos(audio) if score_mos else float("nan")
+            mos = dnsmos(audio, SAMPLE_RATE) if score_mos else float("nan")
             transcripts = recognisers.transcribe(audio)
             heard.append(Utterance(voice_name, category, written, spoken, transcripts, rise, mos))
     return heard

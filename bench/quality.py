@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
+from judging import dnsmos
 from rich.console import Console
 from rich.table import Table
 from splits import SPLIT_RULE, split_of
@@ -150,7 +151,7 @@ def load_clip(paths, name: str) -> np.ndarray:
 
 
 class Judges:
-    """The independent models: resemblyzer for similarity, faster-whisper for ASR, DNSMOS."""
+    """The independent models: resemblyzer for similarity, faster-whisper for ASR."""
 
     def __init__(self, paths, threads: int) -> None:
         from faster_whisper import WhisperModel
@@ -175,13 +176,6 @@ class Judges:
             audio16, language=language, beam_size=1, vad_filter=False, without_timestamps=True
         )
         return " ".join(segment.text for segment in segments)
-
-    @staticmethod
-    def dnsmos(audio: np.ndarray, rate: int) -> float:
-        from speechmos import dnsmos
-
-        audio16 = np.clip(soxr.resample(audio, rate, JUDGE_RATE), -1, 1).astype(np.float32)
-        return float(dnsmos.run(audio16, JUDGE_RATE)["ovrl_mos"])
 
 
 def nearest_stock_voice(engine: KokoroEngine, sample: VoiceSample, languages: list[str]):
@@ -252,7 +246,7 @@ def evaluate(
         speech = engine.synthesize_all(sentence, voice, language="en-us")
         embeddings.append(judges.embed(speech, SAMPLE_RATE))
         en_pairs.append((sentence, judges.transcribe(speech, SAMPLE_RATE, "en")))
-        scores.append(judges.dnsmos(speech, SAMPLE_RATE))
+        scores.append(dnsmos(speech, SAMPLE_RATE))
     for sentence in ko_sentences:
         speech = engine.synthesize_all(sentence, voice, language="ko")
         ko_pairs.append((sentence, judges.transcribe(speech, SAMPLE_RATE, "ko")))

@@ -7,7 +7,6 @@ import numpy as np
 from voiceclone.audio.degrade import (
     add_noise,
     add_room,
-    band_limit,
     degrade_randomly,
     phone_call,
     random_crop,
@@ -37,7 +36,6 @@ def test_a_phone_call_loses_the_highs_the_service_tells_a_phone_call_by() -> Non
     assert called.dtype == np.float32 and abs(len(called) - len(clean)) < RATE // 10
     assert bandwidth_hz(called, RATE) < 4_500
     assert is_narrow_band(called, RATE)
-    assert is_narrow_band(band_limit(clean, RATE), RATE)
 
 
 def test_noise_is_added_at_the_asked_signal_to_noise_ratio() -> None:

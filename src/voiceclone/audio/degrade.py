@@ -18,13 +18,6 @@ PHONE_BITRATE = 32_000
 PHONE_SNR_DB = 25.0
 
 
-def band_limit(audio: np.ndarray, rate: int, narrow_rate: int = PHONE_RATE) -> np.ndarray:
-    """``audio`` through a channel sampled at ``narrow_rate`` (an 8 kHz call stops at 4 kHz)."""
-    narrow = soxr.resample(audio, rate, narrow_rate)
-    result: np.ndarray = soxr.resample(narrow, narrow_rate, rate).astype(np.float32)
-    return result
-
-
 def mp3_roundtrip(audio: np.ndarray, rate: int, bitrate: int, codec_rate: int) -> np.ndarray:
     """``audio`` encoded as mp3 at ``bitrate`` bit/s and ``codec_rate`` Hz, then decoded."""
     narrow = soxr.resample(audio, rate, codec_rate)
