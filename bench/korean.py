@@ -11,7 +11,8 @@ recognisers) transcribe it, and CER compares what they heard with what should be
 - Sentences alternate dev / held-out within each category (index % 2 == 1 is held out).
   ``--search`` tunes the G2P renderings on the dev sentences and dev speakers only; the
   report runs on held-out sentences and held-out speakers.
-- ``--variant OPTION=VALUE`` also runs this front end with one G2P option changed.
+- ``--variant OPTION=VALUE`` also runs this front end with one G2P option changed;
+  ``--speed S`` at another speaking speed.
 - ``--baseline REV`` also runs the front end as it was at git revision ``REV`` (exported to
   a temporary folder and imported from there in a child process), so the table shows today's
   front end beside this one, measured in the same run on the same voices; ``--searched``
@@ -258,12 +259,17 @@ def clone_voices(engine: KokoroEngine, names: list[str]):
 
 
 def speak_and_hear(
-    engine: KokoroEngine, recognisers: Recognisers, voices: dict, sentences, score_mos: bool
+    engine: KokoroEngine,
+    recognisers: Recognisers,
+    voices: dict,
+    sentences,
+    score_mos: bool,
+    speed: float = 1.0,
 ) -> list[Utterance]:
     heard = []
     for voice_name, voice in voices.items():
         for category, written, spoken in sentences:
-            audio = engine.synthesize_all(written, voice, language="ko")
+            audio = engine.synthesize_all(written, voice, language="ko", speed=speed)
             rise = question_rise_semitones(audio) if category == QUESTIONS else None
             mos = dnsmos(audio, SAMPLE_RATE) if score_mos else float("nan")
             transcripts = recognisers.transcribe(audio)
@@ -310,14 +316,19 @@ def voice_names(paths, split: str, count: int) -> list[str]:
 
 
 def run_front_end(
-    args, options: dict[str, object] | None, split: str, recognisers: Recognisers | None = None
+    args,
+    options: dict[str, object] | None,
+    split: str,
+    recognisers: Recognisers | None = None,
+    speed: float = 1.0,
 ) -> list[Utterance]:
     paths = require_eval_assets()
     engine = engine_for(paths, args.threads, options)
     engine.warm_up()
     recognisers = recognisers or Recognisers(paths.whisper_dir, args.vosk_dir, args.threads)
     voices = clone_voices(engine, voice_names(paths, split, args.speakers))
-    return speak_and_hear(engine, recognisers, voices, sentences_of(split), not args.no_mos)
+    sentences = sentences_of(split)
+    return speak_and_hear(engine, recognisers, voices, sentences, not args.no_mos, speed)
 
 
 def run_baseline(revision: str, args) -> list[Utterance]:
@@ -431,6 +442,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="OPTION=VALUE",
         help="Also run this front end with one G2P option changed (e.g. phrase_breaks=false).",
     )
+    parser.add_argument(
+        "--speed",
+        action="append",
+        type=float,
+        default=[],
+        help="Also run this front end at this speaking speed (e.g. 0.9).",
+    )
     parser.add_argument("--speakers", type=int, default=4, help="Voices to clone (0 = all).")
     parser.add_argument(
         "--split",
@@ -466,6 +484,10 @@ def main(argv: list[str] | None = None) -> int:
     for variant in args.variant:
         columns[f"this front end, {variant}"] = run_front_end(
             args, variant_options(variant), args.split
+        )
+    for speed in args.speed:
+        columns[f"this front end, speed {speed}"] = run_front_end(
+            args, None, args.split, speed=speed
         )
     print_report(console, {name: summarise(rows) for name, rows in columns.items()})
     console.print(
