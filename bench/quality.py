@@ -15,7 +15,9 @@ Methods: ``nearest`` (the stock voice whose d-vector is nearest), ``blend``
 (stock-blend-v1, without timbre matching: the first cloning method as it shipped),
 ``encoder-v1`` (the style encoder trained on the engine's clean speech only) and
 ``encoder-v2`` (trained on short, phone-band, coded, echoing and noisy copies too); both
-encoders as configured (refinement budget, timbre matching). Each voice speaks held-out
+encoders as configured (refinement budget, timbre matching). ``encoder-mix`` is a candidate
+the service does not ship: the mean of v1's and v2's style tables, then timbre matching (its
+creation time is that of both encoders). Each voice speaks held-out
 sentences (never used to train or refine anything) and is scored with
 
 - SIM: cosine of resemblyzer utterance embeddings, generated sentence vs. the clean clip
@@ -82,7 +84,7 @@ KO_SENTENCES = (
     "내일 아침에 회의가 있으니 일찍 오세요.",
     "어머니께서 맛있는 김치찌개를 만들어 주셨습니다.",
 )
-METHODS = ("nearest", "blend", "encoder-v1", "encoder-v2")
+METHODS = ("nearest", "blend", "encoder-v1", "encoder-v2", "encoder-mix")
 ENCODER_METHODS = {"encoder-v1": "style-encoder-v1", "encoder-v2": "style-encoder-v2"}
 REFERENCES = ("full", "half", "cut3", "phone")
 JUDGE_RATE = 16_000
@@ -197,12 +199,27 @@ def create_without_timbre_match(engine: KokoroEngine, sample: VoiceSample, langu
         engine.settings = configured
 
 
+def create_with_both_encoders(engine: KokoroEngine, sample: VoiceSample, languages: list[str]):
+    tables = [
+        engine.create_voice([sample], languages, method=method).style
+        for method in ENCODER_METHODS.values()
+    ]
+    voice = VoiceProfile(
+        engine=engine.name, engine_version=engine.version, style=np.mean(tables, axis=0)
+    )
+    strength = engine.settings.timbre_match_strength
+    voice.equalizer_db = engine._timbre_match(voice, [sample], strength)
+    return voice
+
+
 def clone(engine: KokoroEngine, method: str, sample: VoiceSample) -> VoiceProfile:
     languages = ["en-us"]
     if method == "nearest":
         return nearest_stock_voice(engine, sample, languages)
     if method == "blend":
         return create_without_timbre_match(engine, sample, languages)
+    if method == "encoder-mix":
+        return create_with_both_encoders(engine, sample, languages)
     return engine.create_voice([sample], languages, method=ENCODER_METHODS[method])
 
 
