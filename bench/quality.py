@@ -17,8 +17,8 @@ Methods: ``nearest`` (the stock voice whose d-vector is nearest), ``blend``
 ``encoder-v2`` (trained on short, phone-band, coded, echoing and noisy copies too); both
 encoders as configured (refinement budget, timbre matching). ``encoder-mix`` is a candidate
 the service does not ship: the mean of v1's and v2's style tables, then timbre matching (its
-creation time is that of both encoders). Each voice speaks held-out
-sentences (never used to train or refine anything) and is scored with
+creation time is that of both encoders). Each voice speaks held-out sentences (never used to
+train or refine anything) and is scored with
 
 - SIM: cosine of resemblyzer utterance embeddings, generated sentence vs. the clean clip
   (half A for ``half``), averaged over sentences; resemblyzer is independent of the
@@ -47,6 +47,8 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -190,20 +192,28 @@ def nearest_stock_voice(engine: KokoroEngine, sample: VoiceSample, languages: li
     return engine.stock_voice(best)
 
 
-def create_without_timbre_match(engine: KokoroEngine, sample: VoiceSample, languages: list[str]):
+@contextmanager
+def timbre_matching_off(engine: KokoroEngine) -> Iterator[None]:
     configured = engine.settings
     engine.settings = configured.model_copy(update={"timbre_match_strength": 0.0})
     try:
-        return engine.create_voice([sample], languages, method="stock-blend-v1")
+        yield
     finally:
         engine.settings = configured
 
 
+def create_without_timbre_match(engine: KokoroEngine, sample: VoiceSample, languages: list[str]):
+    with timbre_matching_off(engine):
+        return engine.create_voice([sample], languages, method="stock-blend-v1")
+
+
 def create_with_both_encoders(engine: KokoroEngine, sample: VoiceSample, languages: list[str]):
-    tables = [
-        engine.create_voice([sample], languages, method=method).style
-        for method in ENCODER_METHODS.values()
-    ]
+    # Each encoder's own equaliser would be thrown away: only the mixed voice is matched.
+    with timbre_matching_off(engine):
+        tables = [
+            engine.create_voice([sample], languages, method=method).style
+            for method in ENCODER_METHODS.values()
+        ]
     voice = VoiceProfile(
         engine=engine.name, engine_version=engine.version, style=np.mean(tables, axis=0)
     )
