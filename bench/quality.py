@@ -17,8 +17,10 @@ Methods: ``nearest`` (the stock voice whose d-vector is nearest), ``blend``
 ``encoder-v2`` (trained on short, phone-band, coded, echoing and noisy copies too); both
 encoders as configured (refinement budget, timbre matching). ``encoder-mix`` is a candidate
 the service does not ship: the mean of v1's and v2's style tables, then timbre matching (its
-creation time is that of both encoders). Each voice speaks held-out sentences (never used to
-train or refine anything) and is scored with
+creation time is that of both encoders). A method may carry settings it creates voices with,
+``+SETTING=VALUE`` (``encoder-v1+pitch_match_strength=0``), to compare them in one run.
+Each voice speaks held-out sentences (never used to train or refine anything) and is scored
+with
 
 - SIM: cosine of resemblyzer utterance embeddings, generated sentence vs. the clean clip
   (half A for ``half``), averaged over sentences; resemblyzer is independent of the
@@ -30,6 +32,8 @@ train or refine anything) and is scored with
   all real speakers of both sets; top-1 is the share of clones nearest their own speaker,
   top-3 the share with their own speaker among the three nearest.
 - WER: faster-whisper "base", greedy decoding; DNSMOS overall (``speechmos``).
+- |pitch gap|: semitones between the median pitch of the clone's sentences and of the clean
+  clip, by pYIN (librosa), not the tracker the service matches pitch with.
 - creation: wall-clock seconds of ``create_voice`` (everything the service does at creation).
 
 Split (deterministic, never tune on held-out): within each set, speakers sorted by name,
@@ -38,6 +42,7 @@ every third one (positions 2, 5, 8, ...) is held out; the others are the dev set
     python bench/quality.py                                  # held-out speakers of both sets
     python bench/quality.py --split dev --references cut3 --speakers 10
     python bench/quality.py --set en --methods blend,encoder-v2 --json out.json
+    python bench/quality.py --methods encoder-v1+pitch_match_strength=0,encoder-v1
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ import statistics
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -56,6 +61,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 from judging import dnsmos
+from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 from splits import SPLIT_RULE, split_of
@@ -105,6 +111,7 @@ class CloneResult:
     cer: float | None
     dnsmos: float
     create_seconds: float
+    pitch_gap: float | None = None  # semitones between the clone's median pitch and the clip's
     details: dict = field(default_factory=dict)
 
 
@@ -115,6 +122,7 @@ class Speaker:
     audio: np.ndarray
     ceiling: float = 0.0
     floor: float = 0.0
+    median_pitch: float | None = None  # Hz, of the clean clip
 
 
 def speakers(paths, voice_set: str, split: str) -> list[tuple[str, str]]:
@@ -193,13 +201,30 @@ def nearest_stock_voice(engine: KokoroEngine, sample: VoiceSample, languages: li
 
 
 @contextmanager
-def timbre_matching_off(engine: KokoroEngine) -> Iterator[None]:
+def changed_settings(engine: KokoroEngine, **overrides: object) -> Iterator[None]:
+    """The engine with some settings changed, for what runs inside the block."""
     configured = engine.settings
-    engine.settings = configured.model_copy(update={"timbre_match_strength": 0.0})
+    engine.settings = configured.model_copy(update=overrides)
     try:
         yield
     finally:
         engine.settings = configured
+
+
+def timbre_matching_off(engine: KokoroEngine) -> AbstractContextManager[None]:
+    return changed_settings(engine, timbre_match_strength=0.0)
+
+
+def method_and_settings(spec: str) -> tuple[str, dict[str, object]]:
+    """``encoder-v1+pitch_match_strength=1`` -> the method and the settings it runs with."""
+    method, *changes = spec.split("+")
+    overrides: dict[str, object] = {}
+    for change in changes:
+        name, _, value = change.partition("=")
+        if name not in Settings.model_fields or not value:
+            raise ValueError(f"{change!r} is not SETTING=VALUE with a known setting")
+        overrides[name] = TypeAdapter(Settings.model_fields[name].annotation).validate_python(value)
+    return method, overrides
 
 
 def create_without_timbre_match(engine: KokoroEngine, sample: VoiceSample, languages: list[str]):
@@ -217,8 +242,7 @@ def create_with_both_encoders(engine: KokoroEngine, sample: VoiceSample, languag
     voice = VoiceProfile(
         engine=engine.name, engine_version=engine.version, style=np.mean(tables, axis=0)
     )
-    strength = engine.settings.timbre_match_strength
-    voice.equalizer_db = engine._timbre_match(voice, [sample], strength)
+    engine._match_reference(voice, [sample])
     return voice
 
 
@@ -242,6 +266,19 @@ def describe_speakers(judges: Judges, chosen: list[Speaker], pool: dict[str, np.
         )
         others = [vector for name, vector in pool.items() if name != speaker.name]
         speaker.floor = float(np.mean(np.stack(others) @ pool[speaker.name]))
+        speaker.median_pitch = median_pitch(speaker.audio, SAMPLE_RATE)
+
+
+def median_pitch(audio: np.ndarray, rate: int) -> float | None:
+    """Median F0 (Hz) of the voiced frames by pYIN, a tracker the service does not use."""
+    import librosa
+
+    audio16 = soxr.resample(audio, rate, JUDGE_RATE)
+    f0, voiced, _ = librosa.pyin(
+        audio16, fmin=60, fmax=400, sr=JUDGE_RATE, frame_length=1024, hop_length=320
+    )
+    voiced_f0 = f0[voiced & ~np.isnan(f0)]
+    return float(np.median(voiced_f0)) if len(voiced_f0) else None
 
 
 def rank_of(embedding: np.ndarray, name: str, pool: dict[str, np.ndarray]) -> int:
@@ -265,12 +302,15 @@ def evaluate(
     # SIM is against the clean clip: the voice should sound like the person, not the line.
     anchor = judges.embed(first, SAMPLE_RATE) if reference == "half" else pool[speaker.name]
     sample = VoiceSample(prompt, SAMPLE_RATE, name=speaker.name)
-    started = time.perf_counter()
-    voice = clone(engine, method, sample)
-    create_seconds = time.perf_counter() - started
-    embeddings, en_pairs, ko_pairs, scores = [], [], [], []
+    method_name, overrides = method_and_settings(method)
+    with changed_settings(engine, **overrides):
+        started = time.perf_counter()
+        voice = clone(engine, method_name, sample)
+        create_seconds = time.perf_counter() - started
+    embeddings, en_pairs, ko_pairs, scores, spoken = [], [], [], [], []
     for sentence in en_sentences:
         speech = engine.synthesize_all(sentence, voice, language="en-us")
+        spoken.append(speech)
         embeddings.append(judges.embed(speech, SAMPLE_RATE))
         en_pairs.append((sentence, judges.transcribe(speech, SAMPLE_RATE, "en")))
         scores.append(dnsmos(speech, SAMPLE_RATE))
@@ -279,6 +319,10 @@ def evaluate(
         ko_pairs.append((sentence, judges.transcribe(speech, SAMPLE_RATE, "ko")))
     mean_embedding = np.mean(embeddings, axis=0)
     mean_embedding /= np.linalg.norm(mean_embedding) + 1e-12
+    clone_pitch = median_pitch(np.concatenate(spoken), SAMPLE_RATE)
+    pitch_gap = None
+    if clone_pitch and speaker.median_pitch:
+        pitch_gap = 12 * float(np.log2(clone_pitch / speaker.median_pitch))
     return CloneResult(
         speaker=speaker.name,
         reference=reference,
@@ -290,6 +334,7 @@ def evaluate(
         cer=error_rate(ko_pairs, "char") if ko_pairs else None,
         dnsmos=statistics.fmean(scores),
         create_seconds=create_seconds,
+        pitch_gap=pitch_gap,
         details={**voice.details, "transcripts": [h for _, h in en_pairs + ko_pairs]},
     )
 
@@ -320,7 +365,7 @@ def print_summary(
     )
     for column in ("reference", "method", "ref s", "SIM", "SIM norm", "top-1", "top-3"):
         table.add_column(column, justify="left" if column in ("reference", "method") else "right")
-    for column in ("WER", "CER-ko", "DNSMOS", "create s mean/max"):
+    for column in ("WER", "CER-ko", "DNSMOS", "|pitch gap| st", "create s mean/max"):
         table.add_column(column, justify="right")
     for reference in references:
         for method in methods:
@@ -340,6 +385,7 @@ def print_summary(
                 _fmt(_mean(r.wer for r in rows), True),
                 _fmt(_mean(r.cer for r in rows), True),
                 _fmt(statistics.fmean(r.dnsmos for r in rows)),
+                _fmt(_mean(abs(r.pitch_gap) if r.pitch_gap is not None else None for r in rows)),
                 f"{statistics.fmean(seconds):.2f} / {max(seconds):.2f}",
             )
         table.add_section()
@@ -369,7 +415,14 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=200)
     methods = tuple(m for m in args.methods.split(",") if m)
     references = tuple(r for r in args.references.split(",") if r)
-    for given, known, what in ((methods, METHODS, "methods"), (references, REFERENCES, "refs")):
+    try:
+        method_names = {method_and_settings(m)[0] for m in methods}
+    except ValueError as error:
+        parser.error(str(error))
+    for given, known, what in (
+        (method_names, METHODS, "methods"),
+        (references, REFERENCES, "refs"),
+    ):
         unknown = set(given) - set(known)
         if unknown:
             parser.error(f"unknown {what}: {', '.join(sorted(unknown))}")

@@ -123,6 +123,16 @@ class Settings(BaseSettings):
             "(0 turns timbre matching off; it costs one calibration sentence per new voice)."
         ),
     )
+    pitch_match_strength: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "How much of the gap between a cloned voice's median pitch and the reference's "
+            "is closed by shifting the predicted pitch (0 leaves the model's own pitch; "
+            "needs optimize_model)."
+        ),
+    )
     cloning_method: str = Field(
         "auto",
         description=(

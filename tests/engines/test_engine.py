@@ -15,7 +15,11 @@ import soxr
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBED_RATE
 from voiceclone.cloning.embedder import cosine
 from voiceclone.engines.base import VoiceProfile
-from voiceclone.engines.kokoro.engine import F0_STEPS_PER_FRAME, raise_final_pitch
+from voiceclone.engines.kokoro.engine import (
+    F0_STEPS_PER_FRAME,
+    raise_final_pitch,
+    semitones_between,
+)
 from voiceclone.errors import VoiceCloneError
 from voiceclone.services.speech import clone_voice
 
@@ -59,6 +63,46 @@ def test_profile_round_trips_through_json(cloned):
     assert np.array_equal(restored.speaker_embedding, profile.speaker_embedding)
     assert np.array_equal(restored.equalizer_db, profile.equalizer_db)
     assert restored.method == profile.method
+    assert restored.pitch_shift_semitones == profile.pitch_shift_semitones
+
+
+def test_a_profile_stored_before_pitch_matching_keeps_its_pitch(cloned):
+    import json
+
+    stored = json.loads(next(iter(cloned.values())).to_json())
+    del stored["pitch_shift_semitones"]
+    assert VoiceProfile.from_json(json.dumps(stored)).pitch_shift_semitones == 0.0
+
+
+def test_a_voice_speaks_at_its_pitch_shift(engine):
+    from dataclasses import replace
+
+    plain = engine.stock_voice("af_heart")
+    lower = replace(plain, pitch_shift_semitones=-4.0)
+    gap = semitones_between(
+        engine.synthesize_all(SENTENCE, plain, "en-us"),
+        engine.synthesize_all(SENTENCE, lower, "en-us"),
+    )
+    assert gap == pytest.approx(-4.0, abs=0.75)
+
+
+def test_pitch_matching_brings_a_clone_to_its_references_pitch(asset_paths, reference_voices):
+    from voiceclone.audio.decode import decode_audio
+    from voiceclone.engines.kokoro import KokoroEngine
+    from voiceclone.settings import Settings
+
+    engine = KokoroEngine(asset_paths, Settings(pitch_match_strength=1.0))
+    gaps = []
+    # Speakers whose clones the model pitches 3-4 semitones off (low and high voices).
+    for name in ("kevin", "sarah"):
+        voice = clone_voice(engine, [reference_voices[name]], ["en-us"])
+        reference = decode_audio(reference_voices[name], engine.sample_rate)
+        spoken = engine.synthesize_all(PARAGRAPH, voice, "en-us")
+        shift = voice.pitch_shift_semitones
+        assert voice.details["pitch_shift_semitones"] == round(shift, 2)
+        gaps.append((semitones_between(spoken, reference), shift))
+    # Without the shift each clone was |shift| semitones away from its reference.
+    assert all(abs(shift) > 2.0 and abs(after) < 1.0 for after, shift in gaps), gaps
 
 
 def test_timbre_match_moves_the_output_toward_the_reference(engine, cloned, reference_voices):
@@ -384,6 +428,18 @@ def test_a_final_pitch_rise_glides_up_the_last_voiced_stretch():
     assert np.all(np.diff(raised[56:80]) > 0)  # a glide over the last 0.3 s of voicing
     assert np.array_equal(raised[:56], voiced[:56]) and np.array_equal(raised[80:], tail)
     assert np.array_equal(raise_final_pitch(tail[None, :], 10, 4.0), tail[None, :])
+
+
+def test_pitch_gaps_are_told_within_half_an_octave():
+    t = np.arange(48_000) / 24_000
+
+    def tone(hz: float) -> np.ndarray:
+        return sum(0.3 / k * np.sin(2 * np.pi * hz * k * t) for k in range(1, 8))
+
+    assert semitones_between(tone(110), tone(150)) == pytest.approx(5.37, abs=0.3)
+    assert semitones_between(tone(150), tone(110)) == pytest.approx(-5.37, abs=0.3)
+    assert semitones_between(tone(90), tone(180)) == pytest.approx(0.0, abs=0.3)  # an octave
+    assert semitones_between(tone(120), np.zeros(48_000)) == 0.0
 
 
 def test_korean_questions_end_higher_than_the_model_says_them(asset_paths):

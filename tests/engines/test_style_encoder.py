@@ -19,6 +19,7 @@ from voiceclone.engines.kokoro.style_encoder import (
     StyleEncoder,
     bundled_weights,
     load_encoder,
+    median_log2_pitch,
     prosody_features,
     with_mean_row,
 )
@@ -52,6 +53,19 @@ def test_prosody_features_find_the_pitch():
     tone = 0.3 * np.sign(np.sin(2 * np.pi * 150 * t))  # harmonic-rich 150 Hz
     features = prosody_features(tone)
     assert abs(2 ** features[0] - 150) < 5
+
+
+def test_median_pitch_is_that_of_the_voiced_frames_or_none():
+    t = np.arange(16_000 * 2) / 16_000
+
+    def tone(hz: float, seconds: float) -> np.ndarray:
+        part = t[: round(seconds * 16_000)]
+        return sum(0.3 / k * np.sin(2 * np.pi * hz * k * part) for k in range(1, 8))
+
+    pitch = median_log2_pitch(np.concatenate([tone(110, 0.75), tone(180, 2), np.zeros(8_000)]))
+    assert pitch is not None and abs(2**pitch - 180) < 5  # the longer stretch, not the pause
+    assert median_log2_pitch(np.zeros(16_000)) is None
+    assert median_log2_pitch(np.random.default_rng(0).normal(0, 0.1, 16_000)) is None
 
 
 @pytest.fixture(scope="module")

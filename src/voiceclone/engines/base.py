@@ -35,7 +35,8 @@ class VoiceProfile:
     input length, or a single row); ``speaker_embedding`` is the reference's d-vector,
     kept so later methods can re-derive or compare without the audio; ``equalizer_db``
     holds per-band gains (see :mod:`voiceclone.audio.equalize`) that match the output's
-    timbre to the reference, or None.
+    timbre to the reference, or None; ``pitch_shift_semitones`` moves the predicted pitch
+    to the reference's level.
     """
 
     engine: str
@@ -46,11 +47,13 @@ class VoiceProfile:
     method: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     equalizer_db: np.ndarray | None = None
+    pitch_shift_semitones: float = 0.0
 
     def is_finite(self) -> bool:
         """Whether every number of the profile is finite (NaN/Inf would speak silence)."""
         arrays = (self.style, self.speaker_embedding, self.equalizer_db)
-        return all(array is None or bool(np.isfinite(array).all()) for array in arrays)
+        finite = all(array is None or bool(np.isfinite(array).all()) for array in arrays)
+        return finite and bool(np.isfinite(self.pitch_shift_semitones))
 
     def to_json(self) -> str:
         return json.dumps(
@@ -63,6 +66,7 @@ class VoiceProfile:
                 "method": self.method,
                 "details": self.details,
                 "equalizer_db": _encode_array(self.equalizer_db),
+                "pitch_shift_semitones": self.pitch_shift_semitones,
             }
         )
 
@@ -78,6 +82,7 @@ class VoiceProfile:
             method=data.get("method", ""),
             details=dict(data.get("details", {})),
             equalizer_db=_decode_array(data.get("equalizer_db")),
+            pitch_shift_semitones=float(data.get("pitch_shift_semitones", 0.0)),
         )
 
 

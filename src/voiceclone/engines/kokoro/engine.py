@@ -44,6 +44,7 @@ from voiceclone.engines.kokoro.style_encoder import (
     METHOD_V1,
     WEIGHTS_FILES,
     load_encoder,
+    median_log2_pitch,
     pooled_features,
     recording_features,
     with_mean_row,
@@ -210,6 +211,19 @@ def _with_peek(pieces: Iterable[str], enough_chars: int) -> tuple[str, Iterator[
     return "".join(head), chain(head, iterator)
 
 
+def semitones_between(audio: np.ndarray, target: np.ndarray) -> float:
+    """How many semitones ``target``'s median pitch lies above ``audio``'s (both at the
+    engine's rate), within half an octave either way: a pitch tracker's octave error is
+    likelier than a voice that far off. 0 when either has too little voicing to tell."""
+    pitches = [
+        median_log2_pitch(soxr.resample(a, SAMPLE_RATE, EMBEDDER_RATE)) for a in (audio, target)
+    ]
+    if pitches[0] is None or pitches[1] is None:
+        return 0.0
+    gap = 12.0 * (pitches[1] - pitches[0])
+    return gap - 12.0 * round(gap / 12.0)
+
+
 def raise_final_pitch(f0: np.ndarray, stop: int, semitones: float) -> np.ndarray:
     """``f0`` (the predictor's curve in Hz, :data:`F0_STEPS_PER_FRAME` values a frame) with
     its last QUESTION_RISE_SECONDS of voicing before frame ``stop`` replaced by a glide up
@@ -353,10 +367,16 @@ class KokoroEngine:
         }
 
     def _infer_timed(
-        self, tokens: list[int], style: np.ndarray, speed: float, final_rise: float = 0.0
+        self,
+        tokens: list[int],
+        style: np.ndarray,
+        speed: float,
+        final_rise: float = 0.0,
+        pitch_shift: float = 0.0,
     ) -> _Inferred:
-        """Speak ``tokens``; with the split model, only the frames around the speech, and
-        the pitch raised by ``final_rise`` semitones over the end of the speech."""
+        """Speak ``tokens``; with the split model, only the frames around the speech, the
+        pitch raised by ``final_rise`` semitones over the end of the speech and all of it
+        moved by ``pitch_shift`` semitones."""
         style_row = self._style_row(style, len(tokens)).astype(np.float32)
         inputs = self._predictor_inputs(tokens, style_row, speed)
         if self._session is not None:
@@ -368,6 +388,8 @@ class KokoroEngine:
         start, stop = self._speech_range(tokens, durations)
         if final_rise:
             curves[F0_INDEX] = raise_final_pitch(curves[F0_INDEX], stop, final_rise)
+        if pitch_shift:
+            curves[F0_INDEX] = curves[F0_INDEX] * np.float32(2 ** (pitch_shift / 12))
         feeds = decoder_feeds(curves, start, stop)
         with self._decoder_now() as decoder:
             (audio,) = decoder.run(None, {**feeds, "style": style_row})
@@ -582,10 +604,7 @@ class KokoroEngine:
             method=method,
             details=details,
         )
-        strength = self.settings.timbre_match_strength
-        if strength > 0 and not details.get("narrow_band"):  # no highs to match in a phone band
-            profile.equalizer_db = self._timbre_match(profile, samples, strength)
-            details["timbre_match_strength"] = strength
+        self._match_reference(profile, samples)
         details["similarity"] = round(self.own_similarity(profile, reference), 4)
         return profile
 
@@ -594,15 +613,27 @@ class KokoroEngine:
         spoken = self.synthesize_all(REFINE_TEXT, profile, language="en-us")
         return float(self.embed_samples([VoiceSample(spoken, SAMPLE_RATE)]) @ reference)
 
-    def _timbre_match(
-        self, profile: VoiceProfile, samples: Sequence[VoiceSample], strength: float
-    ) -> np.ndarray:
-        """Band gains that move the voice's rendered spectrum toward the references'."""
+    def _match_reference(self, profile: VoiceProfile, samples: Sequence[VoiceSample]) -> None:
+        """Move the voice's timbre (band gains) and pitch toward the references', as far as
+        the settings say, from one calibration sentence spoken in the voice."""
+        details = profile.details
+        timbre = self.settings.timbre_match_strength
+        if details.get("narrow_band"):  # no highs to match in a phone band
+            timbre = 0.0
+        # Only the split model lets the predicted pitch be moved before decoding.
+        pitch = self.settings.pitch_match_strength if self._predictor is not None else 0.0
+        if timbre <= 0 and pitch <= 0:
+            return
         rendered = self.synthesize_all(CALIBRATION_TEXT, profile, language="en-us")
         reference = np.concatenate(
             [soxr.resample(s.samples, s.sample_rate, SAMPLE_RATE) for s in samples]
         )
-        return matching_gains_db(reference, rendered, SAMPLE_RATE, strength)
+        if timbre > 0:
+            profile.equalizer_db = matching_gains_db(reference, rendered, SAMPLE_RATE, timbre)
+            details["timbre_match_strength"] = timbre
+        if pitch > 0:
+            profile.pitch_shift_semitones = pitch * semitones_between(rendered, reference)
+            details["pitch_shift_semitones"] = round(profile.pitch_shift_semitones, 2)
 
     def sample_features(self, samples: Sequence[VoiceSample]) -> np.ndarray:
         """The style encoder's input features, pooled over the samples by length."""
@@ -695,7 +726,7 @@ class KokoroEngine:
         spans = iter_text_chunks(pieces, settings.first_chunk_max_chars, settings.chunk_max_chars)
         with self._synthesis_under_way():
             for span in spans:
-                spoken = self._speak_span(span, style, language, speed)
+                spoken = self._speak_span(span, style, language, speed, voice.pitch_shift_semitones)
                 audio = spoken.audio
                 if len(audio) == 0:
                     continue
@@ -720,7 +751,9 @@ class KokoroEngine:
                 index += 1
                 previous_span = span
 
-    def _speak_span(self, span: str, style: np.ndarray, language: str, speed: float) -> _Spoken:
+    def _speak_span(
+        self, span: str, style: np.ndarray, language: str, speed: float, pitch_shift: float = 0.0
+    ) -> _Spoken:
         phonemes = self._phonemizer.phonemize(normalize_text(span, language), language)
         parts: list[np.ndarray] = []
         words: list[tuple[float, float]] = []
@@ -732,7 +765,7 @@ class KokoroEngine:
             if not tokens:
                 continue
             final_rise = rise if number == len(pieces) else 0.0
-            inferred = self._infer_timed(tokens, style, speed, final_rise)
+            inferred = self._infer_timed(tokens, style, speed, final_rise, pitch_shift)
             audio = inferred.audio
             start, stop = _speech_bounds(audio, SAMPLE_RATE)
             kept = stop - start

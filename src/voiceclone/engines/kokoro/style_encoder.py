@@ -39,6 +39,7 @@ PITCH_HOP = 160
 PITCH_FFT = 2048
 MIN_F0, MAX_F0 = 60.0, 400.0
 VOICING_THRESHOLD = 0.5
+MIN_VOICED_FRAMES = 5
 LOUD_RELATIVE_DB = 35.0
 TILT_BAND_HZ = (100.0, 7000.0)
 
@@ -59,8 +60,17 @@ def _frames(samples: np.ndarray, length: int, hop: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(samples, length)[::hop][:count]
 
 
-def prosody_features(samples_16k: np.ndarray) -> np.ndarray:
-    """Pitch level and spread, voicing, spectral tilt and centroid, and a syllable-rate proxy."""
+@dataclass(frozen=True)
+class _PitchTrack:
+    f0: np.ndarray  # Hz, one value a frame
+    voiced: np.ndarray
+    loud: np.ndarray
+    energy_db: np.ndarray
+    power: np.ndarray  # each frame's power spectrum (PITCH_FFT points)
+
+
+def _track_pitch(samples_16k: np.ndarray) -> _PitchTrack:
+    """Autocorrelation pitch of 40-ms frames, with which frames are loud and voiced."""
     audio = np.asarray(samples_16k, dtype=np.float64)
     frames = _frames(audio, PITCH_FRAME, PITCH_HOP)
     frames = frames - frames.mean(axis=1, keepdims=True)
@@ -80,8 +90,23 @@ def prosody_features(samples_16k: np.ndarray) -> np.ndarray:
     strength = lags[np.arange(len(lags)), best]
     voiced = loud & (strength > VOICING_THRESHOLD)
     f0 = SAMPLE_RATE / (best + low)
-    if voiced.sum() >= 5:
-        log_f0 = np.log2(f0[voiced])
+    return _PitchTrack(f0, voiced, loud, energy_db, power)
+
+
+def median_log2_pitch(samples_16k: np.ndarray) -> float | None:
+    """log2 of the median pitch (Hz) of the voiced frames; None with too few of them."""
+    track = _track_pitch(samples_16k)
+    if track.voiced.sum() < MIN_VOICED_FRAMES:
+        return None
+    return float(np.median(np.log2(track.f0[track.voiced])))
+
+
+def prosody_features(samples_16k: np.ndarray) -> np.ndarray:
+    """Pitch level and spread, voicing, spectral tilt and centroid, and a syllable-rate proxy."""
+    track = _track_pitch(samples_16k)
+    voiced, loud, energy_db, power = track.voiced, track.loud, track.energy_db, track.power
+    if voiced.sum() >= MIN_VOICED_FRAMES:
+        log_f0 = np.log2(track.f0[voiced])
         median = float(np.median(log_f0))
         q75, q25 = np.percentile(log_f0, [75, 25])
         spread = float((q75 - q25) * 12)
