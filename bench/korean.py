@@ -12,7 +12,9 @@ recognisers) transcribe it, and CER compares what they heard with what should be
   ``--search`` tunes the G2P renderings on the dev sentences and dev speakers only; the
   report runs on held-out sentences and held-out speakers.
 - ``--variant OPTION=VALUE`` also runs this front end with one G2P option changed;
-  ``--speed S`` at another speaking speed.
+  ``--speed S`` at another speaking speed; ``--prosody-from PREFIX`` with the voices' prosody
+  half (the second 128 values of each style row, which drive durations and pitch) replaced
+  by the mean of the stock voices whose names start with ``PREFIX`` (``j``: Japanese).
 - ``--baseline REV`` also runs the front end as it was at git revision ``REV`` (exported to
   a temporary folder and imported from there in a child process), so the table shows today's
   front end beside this one, measured in the same run on the same voices; ``--searched``
@@ -35,7 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,8 +50,9 @@ from splits import split_of
 
 from voiceclone.assets.paths import require_eval_assets
 from voiceclone.audio.reference import prepare_reference
-from voiceclone.engines.base import VoiceSample
+from voiceclone.engines.base import VoiceProfile, VoiceSample
 from voiceclone.engines.kokoro import SAMPLE_RATE, KokoroEngine
+from voiceclone.engines.kokoro.engine import STYLE_DIM, TIMBRE_DIMS
 from voiceclone.settings import Settings
 from voiceclone.text.compare import error_rate
 from voiceclone.text.korean import read_korean
@@ -315,18 +318,33 @@ def voice_names(paths, split: str, count: int) -> list[str]:
     return chosen[:count] if count else chosen
 
 
+def with_prosody_of(engine: KokoroEngine, voice: VoiceProfile, prefix: str) -> VoiceProfile:
+    """``voice`` with the prosody half of its style from the mean of some stock voices."""
+    names = [n for n in engine.stock_voice_names() if n.startswith(prefix)]
+    if not names or voice.style is None:
+        raise SystemExit(f"No stock voice starts with {prefix!r}.")
+    donor = np.mean([engine.stock_style(n) for n in names], axis=0).reshape(-1, STYLE_DIM)
+    style = np.array(voice.style, dtype=np.float32).reshape(-1, STYLE_DIM)
+    rows = min(len(style), len(donor))
+    style[:rows, TIMBRE_DIMS:] = donor[:rows, TIMBRE_DIMS:]
+    return replace(voice, style=style.reshape(np.shape(voice.style)))
+
+
 def run_front_end(
     args,
     options: dict[str, object] | None,
     split: str,
     recognisers: Recognisers | None = None,
     speed: float = 1.0,
+    prosody_from: str | None = None,
 ) -> list[Utterance]:
     paths = require_eval_assets()
     engine = engine_for(paths, args.threads, options)
     engine.warm_up()
     recognisers = recognisers or Recognisers(paths.whisper_dir, args.vosk_dir, args.threads)
     voices = clone_voices(engine, voice_names(paths, split, args.speakers))
+    if prosody_from is not None:
+        voices = {n: with_prosody_of(engine, v, prosody_from) for n, v in voices.items()}
     sentences = sentences_of(split)
     return speak_and_hear(engine, recognisers, voices, sentences, not args.no_mos, speed)
 
@@ -449,6 +467,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="Also run this front end at this speaking speed (e.g. 0.9).",
     )
+    parser.add_argument(
+        "--prosody-from",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="Also run with the voices' prosody half from these stock voices (e.g. j, z).",
+    )
     parser.add_argument("--speakers", type=int, default=4, help="Voices to clone (0 = all).")
     parser.add_argument(
         "--split",
@@ -488,6 +513,10 @@ def main(argv: list[str] | None = None) -> int:
     for speed in args.speed:
         columns[f"this front end, speed {speed}"] = run_front_end(
             args, None, args.split, speed=speed
+        )
+    for prefix in args.prosody_from:
+        columns[f"prosody of {prefix}* voices"] = run_front_end(
+            args, None, args.split, prosody_from=prefix
         )
     print_report(console, {name: summarise(rows) for name, rows in columns.items()})
     console.print(
