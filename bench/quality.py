@@ -15,7 +15,8 @@ Methods: ``nearest`` (the stock voice whose d-vector is nearest), ``blend``
 (stock-blend-v1, without timbre matching: the first cloning method as it shipped),
 ``encoder-v1`` (the style encoder trained on the engine's clean speech only) and
 ``encoder-v2`` (trained on short, phone-band, coded, echoing and noisy copies too); both
-encoders as configured (refinement budget, timbre matching). ``encoder-mix`` is a candidate
+encoders as configured (refinement budget, timbre matching). ``auto`` is what the service
+ships: v2 for a phone-band reference, v1 otherwise. ``encoder-mix`` is a candidate
 the service does not ship: the mean of v1's and v2's style tables, then timbre matching (its
 creation time is that of both encoders). A method may carry settings it creates voices with,
 ``+SETTING=VALUE`` (``encoder-v1+pitch_match_strength=0``), to compare them in one run.
@@ -92,7 +93,7 @@ KO_SENTENCES = (
     "내일 아침에 회의가 있으니 일찍 오세요.",
     "어머니께서 맛있는 김치찌개를 만들어 주셨습니다.",
 )
-METHODS = ("nearest", "blend", "encoder-v1", "encoder-v2", "encoder-mix")
+METHODS = ("nearest", "blend", "encoder-v1", "encoder-v2", "encoder-mix", "auto")
 ENCODER_METHODS = {"encoder-v1": "style-encoder-v1", "encoder-v2": "style-encoder-v2"}
 REFERENCES = ("full", "half", "cut3", "phone")
 JUDGE_RATE = 16_000
@@ -254,7 +255,7 @@ def clone(engine: KokoroEngine, method: str, sample: VoiceSample) -> VoiceProfil
         return create_without_timbre_match(engine, sample, languages)
     if method == "encoder-mix":
         return create_with_both_encoders(engine, sample, languages)
-    return engine.create_voice([sample], languages, method=ENCODER_METHODS[method])
+    return engine.create_voice([sample], languages, method=ENCODER_METHODS.get(method, method))
 
 
 def describe_speakers(judges: Judges, chosen: list[Speaker], pool: dict[str, np.ndarray]) -> None:

@@ -133,6 +133,15 @@ class Settings(BaseSettings):
             "needs optimize_model)."
         ),
     )
+    pitch_match_prior_seconds: float = Field(
+        0.0,
+        ge=0.0,
+        description=(
+            "Seconds of voicing in the references at which pitch matching closes half of "
+            "what pitch_match_strength asks; references with less voicing are shifted less "
+            "(0 closes all of it whatever the references' length)."
+        ),
+    )
     cloning_method: str = Field(
         "auto",
         description=(

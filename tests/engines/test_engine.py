@@ -17,6 +17,7 @@ from voiceclone.cloning.embedder import cosine
 from voiceclone.engines.base import VoiceProfile
 from voiceclone.engines.kokoro.engine import (
     F0_STEPS_PER_FRAME,
+    pitch_of,
     raise_final_pitch,
     semitones_between,
 )
@@ -80,8 +81,8 @@ def test_a_voice_speaks_at_its_pitch_shift(engine):
     plain = engine.stock_voice("af_heart")
     lower = replace(plain, pitch_shift_semitones=-4.0)
     gap = semitones_between(
-        engine.synthesize_all(SENTENCE, plain, "en-us"),
-        engine.synthesize_all(SENTENCE, lower, "en-us"),
+        pitch_of(engine.synthesize_all(SENTENCE, plain, "en-us")),
+        pitch_of(engine.synthesize_all(SENTENCE, lower, "en-us")),
     )
     assert gap == pytest.approx(-4.0, abs=0.75)
 
@@ -100,9 +101,30 @@ def test_pitch_matching_brings_a_clone_to_its_references_pitch(asset_paths, refe
         spoken = engine.synthesize_all(PARAGRAPH, voice, "en-us")
         shift = voice.pitch_shift_semitones
         assert voice.details["pitch_shift_semitones"] == round(shift, 2)
-        gaps.append((semitones_between(spoken, reference), shift))
+        gaps.append((semitones_between(pitch_of(spoken), pitch_of(reference)), shift))
     # Without the shift each clone was |shift| semitones away from its reference.
     assert all(abs(shift) > 2.0 and abs(after) < 1.0 for after, shift in gaps), gaps
+
+
+def test_pitch_matching_shifts_less_when_the_references_hold_little_voicing(
+    asset_paths, reference_voices
+):
+    from voiceclone.audio.decode import decode_audio
+    from voiceclone.engines.kokoro import KokoroEngine
+    from voiceclone.settings import Settings
+
+    reference = decode_audio(reference_voices["kevin"], 24_000)
+    voiced = pitch_of(reference).voiced_seconds
+    shifts = []
+    for prior in (0.0, voiced):
+        settings = Settings(pitch_match_strength=1.0, pitch_match_prior_seconds=prior)
+        engine = KokoroEngine(asset_paths, settings)
+        shifts.append(
+            clone_voice(engine, [reference_voices["kevin"]], ["en-us"]).pitch_shift_semitones
+        )
+    full, shrunk = shifts
+    # As much voicing as the prior: about half the shift.
+    assert abs(full) > 2.0 and shrunk / full == pytest.approx(0.5, abs=0.1), shifts
 
 
 def test_timbre_match_moves_the_output_toward_the_reference(engine, cloned, reference_voices):
@@ -436,10 +458,13 @@ def test_pitch_gaps_are_told_within_half_an_octave():
     def tone(hz: float) -> np.ndarray:
         return sum(0.3 / k * np.sin(2 * np.pi * hz * k * t) for k in range(1, 8))
 
-    assert semitones_between(tone(110), tone(150)) == pytest.approx(5.37, abs=0.3)
-    assert semitones_between(tone(150), tone(110)) == pytest.approx(-5.37, abs=0.3)
-    assert semitones_between(tone(90), tone(180)) == pytest.approx(0.0, abs=0.3)  # an octave
-    assert semitones_between(tone(120), np.zeros(48_000)) == 0.0
+    def gap(audio: np.ndarray, target: np.ndarray) -> float:
+        return semitones_between(pitch_of(audio), pitch_of(target))
+
+    assert gap(tone(110), tone(150)) == pytest.approx(5.37, abs=0.3)
+    assert gap(tone(150), tone(110)) == pytest.approx(-5.37, abs=0.3)
+    assert gap(tone(90), tone(180)) == pytest.approx(0.0, abs=0.3)  # an octave
+    assert gap(tone(120), np.zeros(48_000)) == 0.0
 
 
 def test_korean_questions_end_higher_than_the_model_says_them(asset_paths):

@@ -19,8 +19,8 @@ from voiceclone.engines.kokoro.style_encoder import (
     StyleEncoder,
     bundled_weights,
     load_encoder,
-    median_log2_pitch,
     prosody_features,
+    summarize_pitch,
     with_mean_row,
 )
 
@@ -62,10 +62,13 @@ def test_median_pitch_is_that_of_the_voiced_frames_or_none():
         part = t[: round(seconds * 16_000)]
         return sum(0.3 / k * np.sin(2 * np.pi * hz * k * part) for k in range(1, 8))
 
-    pitch = median_log2_pitch(np.concatenate([tone(110, 0.75), tone(180, 2), np.zeros(8_000)]))
+    summary = summarize_pitch(np.concatenate([tone(110, 0.75), tone(180, 2), np.zeros(8_000)]))
+    pitch = summary.median_log2
     assert pitch is not None and abs(2**pitch - 180) < 5  # the longer stretch, not the pause
-    assert median_log2_pitch(np.zeros(16_000)) is None
-    assert median_log2_pitch(np.random.default_rng(0).normal(0, 0.1, 16_000)) is None
+    assert summary.voiced_seconds == pytest.approx(2.75, abs=0.1)
+    silence = summarize_pitch(np.zeros(16_000))
+    assert silence.median_log2 is None and silence.voiced_seconds == 0.0
+    assert summarize_pitch(np.random.default_rng(0).normal(0, 0.1, 16_000)).median_log2 is None
 
 
 @pytest.fixture(scope="module")

@@ -43,10 +43,11 @@ from voiceclone.engines.kokoro.style_encoder import METHOD as STYLE_ENCODER_METH
 from voiceclone.engines.kokoro.style_encoder import (
     METHOD_V1,
     WEIGHTS_FILES,
+    PitchSummary,
     load_encoder,
-    median_log2_pitch,
     pooled_features,
     recording_features,
+    summarize_pitch,
     with_mean_row,
 )
 from voiceclone.errors import InvalidRequest, InvalidText
@@ -211,16 +212,18 @@ def _with_peek(pieces: Iterable[str], enough_chars: int) -> tuple[str, Iterator[
     return "".join(head), chain(head, iterator)
 
 
-def semitones_between(audio: np.ndarray, target: np.ndarray) -> float:
-    """How many semitones ``target``'s median pitch lies above ``audio``'s (both at the
-    engine's rate), within half an octave either way: a pitch tracker's octave error is
-    likelier than a voice that far off. 0 when either has too little voicing to tell."""
-    pitches = [
-        median_log2_pitch(soxr.resample(a, SAMPLE_RATE, EMBEDDER_RATE)) for a in (audio, target)
-    ]
-    if pitches[0] is None or pitches[1] is None:
+def pitch_of(audio: np.ndarray) -> PitchSummary:
+    """The median pitch of ``audio`` (at the engine's rate) and the voicing behind it."""
+    return summarize_pitch(soxr.resample(audio, SAMPLE_RATE, EMBEDDER_RATE))
+
+
+def semitones_between(audio: PitchSummary, target: PitchSummary) -> float:
+    """How many semitones ``target``'s median pitch lies above ``audio``'s, within half an
+    octave either way: a pitch tracker's octave error is likelier than a voice that far
+    off. 0 when either has too little voicing to tell."""
+    if audio.median_log2 is None or target.median_log2 is None:
         return 0.0
-    gap = 12.0 * (pitches[1] - pitches[0])
+    gap = 12.0 * (target.median_log2 - audio.median_log2)
     return gap - 12.0 * round(gap / 12.0)
 
 
@@ -632,7 +635,13 @@ class KokoroEngine:
             profile.equalizer_db = matching_gains_db(reference, rendered, SAMPLE_RATE, timbre)
             details["timbre_match_strength"] = timbre
         if pitch > 0:
-            profile.pitch_shift_semitones = pitch * semitones_between(rendered, reference)
+            heard = pitch_of(reference)
+            # Shrink toward the model's own pitch when the references hold little voicing:
+            # the median of a few seconds follows that clip's intonation.
+            prior = self.settings.pitch_match_prior_seconds
+            evidence = heard.voiced_seconds / (heard.voiced_seconds + prior + 1e-9)
+            gap = semitones_between(pitch_of(rendered), heard)
+            profile.pitch_shift_semitones = pitch * evidence * gap
             details["pitch_shift_semitones"] = round(profile.pitch_shift_semitones, 2)
 
     def sample_features(self, samples: Sequence[VoiceSample]) -> np.ndarray:

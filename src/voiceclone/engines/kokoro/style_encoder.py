@@ -93,12 +93,20 @@ def _track_pitch(samples_16k: np.ndarray) -> _PitchTrack:
     return _PitchTrack(f0, voiced, loud, energy_db, power)
 
 
-def median_log2_pitch(samples_16k: np.ndarray) -> float | None:
-    """log2 of the median pitch (Hz) of the voiced frames; None with too few of them."""
+@dataclass(frozen=True)
+class PitchSummary:
+    median_log2: float | None  # log2 of the median pitch (Hz); None with too little voicing
+    voiced_seconds: float
+
+
+def summarize_pitch(samples_16k: np.ndarray) -> PitchSummary:
+    """The median pitch of the voiced frames, and how many seconds of voicing it rests on."""
     track = _track_pitch(samples_16k)
-    if track.voiced.sum() < MIN_VOICED_FRAMES:
-        return None
-    return float(np.median(np.log2(track.f0[track.voiced])))
+    count = int(track.voiced.sum())
+    median = (
+        float(np.median(np.log2(track.f0[track.voiced]))) if count >= MIN_VOICED_FRAMES else None
+    )
+    return PitchSummary(median, count * PITCH_HOP / SAMPLE_RATE)
 
 
 def prosody_features(samples_16k: np.ndarray) -> np.ndarray:
