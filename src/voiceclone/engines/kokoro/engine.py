@@ -639,7 +639,7 @@ class KokoroEngine:
             # Shrink toward the model's own pitch when the references hold little voicing:
             # the median of a few seconds follows that clip's intonation.
             prior = self.settings.pitch_match_prior_seconds
-            evidence = heard.voiced_seconds / (heard.voiced_seconds + prior + 1e-9)
+            evidence = heard.voiced_seconds / (heard.voiced_seconds + prior) if prior else 1.0
             gap = semitones_between(pitch_of(rendered), heard)
             profile.pitch_shift_semitones = pitch * evidence * gap
             details["pitch_shift_semitones"] = round(profile.pitch_shift_semitones, 2)
