@@ -398,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", choices=("en", "de", "all"), default="all", dest="voice_set")
     parser.add_argument("--split", choices=("held-out", "dev", "all"), default="held-out")
     parser.add_argument("--speakers", type=int, default=0, help="Only the first N (0 = all).")
+    parser.add_argument("--only", default="", help="Only these speakers (comma-separated).")
     parser.add_argument(
         "--sentences", type=int, default=3, help=f"English, max {len(EN_SENTENCES)}"
     )
@@ -431,6 +432,11 @@ def main(argv: list[str] | None = None) -> int:
     engine = KokoroEngine(paths, Settings(onnx_threads=args.threads))
     judges = Judges(paths, args.threads)
     named = speakers(paths, args.voice_set, args.split)
+    if args.only:
+        wanted = set(args.only.split(","))
+        named = [(name, part) for name, part in named if name in wanted]
+        if missing := wanted - {name for name, _ in named}:
+            parser.error(f"not in split {args.split!r}: {', '.join(sorted(missing))}")
     if args.speakers:
         named = named[: args.speakers]
     en = EN_SENTENCES[: args.sentences]

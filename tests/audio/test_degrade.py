@@ -16,16 +16,18 @@ from voiceclone.audio.reference import bandwidth_hz, is_narrow_band
 RATE = 24_000
 
 
-def _speechlike(seconds: float = 5.0, seed: int = 0) -> np.ndarray:
-    """Harmonics of a wandering pitch up to 10 kHz under a syllable-rate envelope, plus a
-    little broadband hiss: full band, as a direct recording is."""
+def _speechlike(
+    seconds: float = 5.0, seed: int = 0, harmonic_tilt: float = 1.0, hiss: float = 0.02
+) -> np.ndarray:
+    """Harmonics of a wandering pitch up to 10 kHz (the k-th at 1/k**harmonic_tilt) under a
+    syllable-rate envelope, plus broadband hiss: full band, as a direct recording is."""
     t = np.arange(int(seconds * RATE)) / RATE
     pitch = 140 + 30 * np.sin(2 * np.pi * 0.7 * t)
     phase = 2 * np.pi * np.cumsum(pitch) / RATE
-    voice = sum(np.sin(k * phase) / k for k in range(1, 70) if k * 170 < 10_000)
+    voice = sum(np.sin(k * phase) / k**harmonic_tilt for k in range(1, 70) if k * 170 < 10_000)
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
-    hiss = np.random.default_rng(seed).normal(0, 0.02, len(t))
-    audio = 0.2 * voice * envelope + hiss
+    noise = np.random.default_rng(seed).normal(0, hiss, len(t))
+    audio = 0.2 * voice * envelope + noise
     return (audio / np.max(np.abs(audio)) * 0.5).astype(np.float32)
 
 
@@ -36,6 +38,18 @@ def test_a_phone_call_loses_the_highs_the_service_tells_a_phone_call_by() -> Non
     assert called.dtype == np.float32 and abs(len(called) - len(clean)) < RATE // 10
     assert bandwidth_hz(called, RATE) < 4_500
     assert is_narrow_band(called, RATE)
+
+
+def test_a_dull_direct_recording_is_not_taken_for_a_phone_call() -> None:
+    # Harmonics falling 9 dB an octave and no hiss: almost all energy under 2.5 kHz.
+    dull = _speechlike(harmonic_tilt=1.5, hiss=0.0)
+    assert bandwidth_hz(dull, RATE) > 9_000 and not is_narrow_band(dull, RATE)
+    assert is_narrow_band(phone_call(dull, RATE), RATE)
+
+
+def test_silence_and_clips_shorter_than_a_frame_hold_no_band() -> None:
+    assert bandwidth_hz(np.zeros(RATE, dtype=np.float32), RATE) == 0.0
+    assert bandwidth_hz(_speechlike()[:100], RATE) == 0.0
 
 
 def test_noise_is_added_at_the_asked_signal_to_noise_ratio() -> None:

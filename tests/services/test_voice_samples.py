@@ -108,6 +108,15 @@ def test_the_band_of_a_phone_call_is_told_from_a_full_recording() -> None:
     assert bandwidth_hz(full, RATE) > FULL_BAND_HZ > bandwidth_hz(phone, RATE)
 
 
+@pytest.mark.parametrize("speaker", ["de_Friedrich", "de_PeWaOt"])
+def test_three_clean_seconds_of_a_low_voice_are_full_band(speaker: str) -> None:
+    # Nearly all of these clips' energy lies below a phone line's edge; their highs are there.
+    clean = real_speech(3.0, rate=RATE, speaker=speaker)
+    phone = soxr.resample(soxr.resample(clean, RATE, 8_000), 8_000, RATE)
+    assert bandwidth_hz(clean, RATE) > 10_000
+    assert bandwidth_hz(phone, RATE) < 4_200
+
+
 def test_noise_lowers_the_estimated_snr() -> None:
     speech = real_speech(5.0, rate=RATE)
     noise = np.random.default_rng(0).normal(0, 0.05 * np.std(speech), len(speech))

@@ -37,8 +37,13 @@ POOL_GAP_SECONDS = 0.3
 FULL_BAND_HZ = 6000.0
 """Recordings whose sound stops below this went through a phone line (an 8 kHz call stops
 near 3.4-4 kHz) or a low-rate codec; direct recordings reach 8 kHz and more."""
-BAND_ENERGY_SHARE = 0.999
-"""``bandwidth_hz`` is where this share of the recording's energy lies below."""
+BAND_EDGE_DROP_DB = 50.0
+"""``bandwidth_hz`` is the highest frequency whose long-term level lies within this of the
+speech band's: a phone line or codec leaves its highs 100 dB down, while a direct
+recording's, even a dull one's, stay within about 25 dB."""
+SPEECH_BAND_HZ = (300.0, 3400.0)
+"""The band every recording of speech holds, phone calls included: the level reference."""
+SPECTRUM_FRAME_SECONDS = 0.02
 
 _POWER_EPSILON = 1e-12  # keeps log10 finite for digital silence (-120 dB)
 
@@ -115,13 +120,37 @@ def _speech_samples(audio: np.ndarray, sample_rate: int, vad: SileroVad) -> np.n
 
 
 def bandwidth_hz(samples: np.ndarray, sample_rate: int) -> float:
-    """The frequency below which BAND_ENERGY_SHARE of the recording's energy lies."""
-    power = np.abs(np.fft.rfft(np.asarray(samples, dtype=np.float64))) ** 2
-    if power.sum() == 0:
+    """The highest frequency the recording really holds.
+
+    That is the top of its long-term spectrum within BAND_EDGE_DROP_DB of the level of its
+    speech band. An energy share would not do: a low voice from a dull microphone keeps
+    nearly all its energy below a phone line's edge, yet its highs are there.
+    """
+    spectrum, frequencies = long_term_spectrum_db(samples, sample_rate)
+    if spectrum is None:
         return 0.0
-    share = np.cumsum(power) / power.sum()
-    index = int(np.searchsorted(share, BAND_ENERGY_SHARE))
-    return float(index * sample_rate / (2 * (len(power) - 1)))
+    low, high = SPEECH_BAND_HZ
+    speech_level = float(np.median(spectrum[(frequencies >= low) & (frequencies <= high)]))
+    held = np.nonzero(spectrum > speech_level - BAND_EDGE_DROP_DB)[0]
+    return float(frequencies[held[-1]]) if held.size else 0.0
+
+
+def long_term_spectrum_db(
+    samples: np.ndarray, sample_rate: int
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Power in dB per frequency, averaged over half-overlapping Hann-windowed frames
+    (Welch's method), and the frequencies; None for a recording shorter than a frame or
+    digitally silent."""
+    length = 2 ** math.ceil(math.log2(max(2, SPECTRUM_FRAME_SECONDS * sample_rate)))
+    frequencies = np.fft.rfftfreq(length, 1 / sample_rate)
+    audio = np.asarray(samples, dtype=np.float64)
+    if len(audio) < length:
+        return None, frequencies
+    frames = np.lib.stride_tricks.sliding_window_view(audio, length)[:: length // 2]
+    power = np.mean(np.abs(np.fft.rfft(frames * np.hanning(length), axis=1)) ** 2, axis=0)
+    if not power.any():
+        return None, frequencies
+    return 10 * np.log10(power + _POWER_EPSILON * power.max()), frequencies
 
 
 def is_narrow_band(samples: np.ndarray, sample_rate: int) -> bool:

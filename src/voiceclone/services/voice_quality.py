@@ -6,7 +6,7 @@ Measured on the recordings as prepared for cloning (trimmed, loudness-normalised
 - ``snr_db``: speech against background, the loud frames' level over the quiet ones';
 - ``similarity``: the clone's own speech against the recordings, by the speaker embedder the
   engine clones with (None for an engine that does not measure it);
-- ``bandwidth_hz``: up to where the recording holds sound (a phone call stops near 3.4 kHz);
+- ``bandwidth_hz``: up to where the recording holds sound (a phone call stops near 4 kHz);
 - ``advice``: one or two sentences a person can act on.
 """
 
