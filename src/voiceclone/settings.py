@@ -123,6 +123,16 @@ class Settings(BaseSettings):
             "(0 turns timbre matching off; it costs one calibration sentence per new voice)."
         ),
     )
+    timbre_match_phone_band_share: float = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "For a phone-band reference, timbre is matched only in the bands below this "
+            "share of the band the recording holds, away from the line's roll-off "
+            "(0: no timbre matching for phone-band references)."
+        ),
+    )
     pitch_match_strength: float = Field(
         0.0,
         ge=0.0,

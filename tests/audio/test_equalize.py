@@ -63,6 +63,14 @@ def test_bands_a_band_limited_reference_lacks_are_left_alone():
     assert np.abs(gains[below]).max() < 3.0
 
 
+def test_bands_above_the_asked_frequency_are_left_alone():
+    reference, rendered = _darker(_noise(seed=1)), _noise(seed=2)
+    gains = matching_gains_db(reference, rendered, RATE, strength=1.0, up_to_hz=3_000)
+    above = band_centres(RATE) > 3_000
+    assert np.all(gains[above] == 0.0)
+    assert gains[~above][:5].mean() > 1.0  # the darker reference's lows are still matched
+
+
 def test_strength_scales_the_correction():
     reference, rendered = _darker(_noise(seed=1)), _noise(seed=2)
     full = matching_gains_db(reference, rendered, RATE, strength=1.0)

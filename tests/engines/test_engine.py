@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soxr
 
+from voiceclone.audio.equalize import band_centres
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBED_RATE
 from voiceclone.cloning.embedder import cosine
 from voiceclone.engines.base import VoiceProfile
@@ -502,6 +503,11 @@ def test_a_phone_band_reference_still_gives_intelligible_speech(
     sample = VoiceSample(prepare_reference(phone, engine.sample_rate), engine.sample_rate)
     voice = engine.create_voice([sample], ["en-us"])
     assert voice.details["narrow_band"] is True
+    # Timbre is matched inside the band the line carried, and nowhere above it.
+    up_to_hz = voice.details["timbre_match_up_to_hz"]
+    assert 2_500 < up_to_hz < 3_400 and voice.equalizer_db is not None
+    above = band_centres(engine.sample_rate) > up_to_hz
+    assert np.all(voice.equalizer_db[above] == 0) and np.any(voice.equalizer_db[~above] != 0)
     for line in ("Please bring the blue folder to the meeting.", SENTENCE):
         spoken = engine.synthesize_all(line, voice, "en-us")
         heard = transcribe(soxr.resample(spoken, engine.sample_rate, 16_000))

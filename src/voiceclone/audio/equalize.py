@@ -79,15 +79,22 @@ def band_levels_db(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def matching_gains_db(
-    reference: np.ndarray, rendered: np.ndarray, sample_rate: int, strength: float
+    reference: np.ndarray,
+    rendered: np.ndarray,
+    sample_rate: int,
+    strength: float,
+    up_to_hz: float | None = None,
 ) -> np.ndarray:
     """Per-band gains (dB) that move ``rendered``'s envelope ``strength`` of the way to
-    ``reference``'s, loudness-neutral (weighted by the reference's band energy)."""
+    ``reference``'s, loudness-neutral (weighted by the reference's band energy). Bands
+    centred above ``up_to_hz`` are left as the engine makes them."""
     reference_levels = band_levels_db(reference, sample_rate)
     difference = reference_levels - band_levels_db(rendered, sample_rate)
     difference -= np.average(difference, weights=10.0 ** (reference_levels / 10.0))
     gains = np.clip(difference * strength, -MAX_GAIN_DB, MAX_GAIN_DB)
     gains[reference_levels < reference_levels.max() - EMPTY_BAND_DB] = 0.0
+    if up_to_hz is not None:
+        gains[band_centres(sample_rate) > up_to_hz] = 0.0
     result: np.ndarray = gains.astype(np.float32)
     return result
 

@@ -25,7 +25,7 @@ import soxr
 from voiceclone.assets.paths import AssetPaths, require_engine_assets
 from voiceclone.audio.chunk import AudioChunk
 from voiceclone.audio.equalize import apply_equalizer, equalizer_taps, matching_gains_db
-from voiceclone.audio.reference import is_narrow_band
+from voiceclone.audio.reference import bandwidth_hz, is_narrow_band
 from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.cloning.embedder import SpeakerEmbedder
 from voiceclone.engines.base import VoiceProfile, VoiceSample
@@ -621,8 +621,12 @@ class KokoroEngine:
         the settings say, from one calibration sentence spoken in the voice."""
         details = profile.details
         timbre = self.settings.timbre_match_strength
-        if details.get("narrow_band"):  # no highs to match in a phone band
-            timbre = 0.0
+        up_to_hz = None
+        if details.get("narrow_band"):
+            # Only the band the line carried tells of the voice; its top edge is the line's.
+            share = self.settings.timbre_match_phone_band_share
+            up_to_hz = share * min(bandwidth_hz(s.samples, s.sample_rate) for s in samples)
+            timbre = timbre if share > 0 else 0.0
         # Only the split model lets the predicted pitch be moved before decoding.
         pitch = self.settings.pitch_match_strength if self._predictor is not None else 0.0
         if timbre <= 0 and pitch <= 0:
@@ -632,8 +636,12 @@ class KokoroEngine:
             [soxr.resample(s.samples, s.sample_rate, SAMPLE_RATE) for s in samples]
         )
         if timbre > 0:
-            profile.equalizer_db = matching_gains_db(reference, rendered, SAMPLE_RATE, timbre)
+            profile.equalizer_db = matching_gains_db(
+                reference, rendered, SAMPLE_RATE, timbre, up_to_hz
+            )
             details["timbre_match_strength"] = timbre
+            if up_to_hz is not None:
+                details["timbre_match_up_to_hz"] = round(up_to_hz)
         if pitch > 0:
             heard = pitch_of(reference)
             # Shrink toward the model's own pitch when the references hold little voicing:
