@@ -44,14 +44,21 @@ every third one (positions 2, 5, 8, ...) is held out; the others are the dev set
     python bench/quality.py --split dev --references cut3 --speakers 10
     python bench/quality.py --set en --methods blend,encoder-v2 --json out.json
     python bench/quality.py --methods encoder-v1+pitch_match_strength=0,encoder-v1
+    python bench/quality.py --methods auto --baseline HEAD~3   # auto as shipped then, and now
+
+``--baseline REV`` clones with ``voiceclone`` as it was at git revision ``REV`` (its ``src``
+exported to a temporary folder, run in a child process), in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -393,6 +400,26 @@ def print_summary(
     console.print(table)
 
 
+def run_baseline(revision: str, args: argparse.Namespace) -> list[CloneResult]:
+    """This benchmark's clones made by voiceclone as it was at git ``revision``, each
+    method named ``METHOD @REVISION``."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(
+            ["git", "archive", revision, "src"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        out = Path(folder) / "baseline.json"
+        command = [sys.executable, __file__, "--json", str(out), "--set", args.voice_set]
+        for flag in ("split", "speakers", "only", "sentences", "ko_sentences"):
+            command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+        command += ["--methods", args.methods, "--references", args.references]
+        command += ["--threads", str(args.threads)]
+        environment = {**os.environ, "PYTHONPATH": str(Path(folder) / "src")}
+        subprocess.run(command, check=True, env=environment)
+        rows = json.loads(out.read_text())["results"]
+    return [CloneResult(**{**row, "method": f"{row['method']} @{revision}"}) for row in rows]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=("en", "de", "all"), default="all", dest="voice_set")
@@ -412,6 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, help="Also write every number here.")
+    parser.add_argument(
+        "--baseline", help="Also run the methods on voiceclone as it was at this git revision."
+    )
     args = parser.parse_args(argv)
 
     console = Console(width=200)
@@ -453,8 +483,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [Speaker(name, part, clips[name]) for name, part in named]
     describe_speakers(judges, chosen, pool)
     console.print(f"Identification among {len(pool)} real speakers.")
+    results = run_baseline(args.baseline, args) if args.baseline else []
+    shown = methods
+    if args.baseline:
+        shown = tuple(m for method in methods for m in (f"{method} @{args.baseline}", method))
     engine.warm_up()
-    results = []
     for speaker in chosen:
         for reference in references:
             for method in methods:
@@ -466,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"create={result.create_seconds:.2f}s",
                     highlight=False,
                 )
-    print_summary(console, results, chosen, references, methods)
+    print_summary(console, results, chosen, references, shown)
     console.print(
         "Command: python bench/quality.py " + " ".join(sys.argv[1:] if argv is None else argv)
     )

@@ -30,7 +30,8 @@ def _hz(mel: np.ndarray) -> np.ndarray:
     return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
 
 
-def _bin_frequencies(sample_rate: int) -> np.ndarray:
+def spectrum_frequencies(sample_rate: int) -> np.ndarray:
+    """The frequency (Hz) of each bin of :func:`long_term_spectrum`."""
     return np.fft.rfftfreq(FFT_SIZE, 1.0 / sample_rate)
 
 
@@ -47,7 +48,7 @@ def band_centres(sample_rate: int) -> np.ndarray:
 
 def _band_weights(sample_rate: int) -> np.ndarray:
     """(bands, bins) triangular weights on the FFT bins."""
-    freqs = _bin_frequencies(sample_rate)
+    freqs = spectrum_frequencies(sample_rate)
     edges = _band_edges(sample_rate)
     weights = np.zeros((BAND_COUNT, len(freqs)))
     for band in range(BAND_COUNT):
@@ -101,7 +102,7 @@ def matching_gains_db(
 
 def equalizer_taps(gains_db: np.ndarray, sample_rate: int) -> np.ndarray:
     """A zero-phase (symmetric, windowed) FIR whose response follows ``gains_db``."""
-    freqs = _bin_frequencies(sample_rate)
+    freqs = spectrum_frequencies(sample_rate)
     response_db = np.interp(freqs, band_centres(sample_rate), np.asarray(gains_db, np.float64))
     impulse = np.fft.irfft(10.0 ** (response_db / 20.0), FFT_SIZE)
     centred = np.roll(impulse, FILTER_TAPS // 2)[:FILTER_TAPS]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from voiceclone.audio.equalize import long_term_spectrum, spectrum_frequencies
 from voiceclone.audio.vad import WINDOW_SECONDS, SileroVad, default_vad
 from voiceclone.errors import InvalidAudio
 from voiceclone.settings import get_settings
@@ -43,7 +44,6 @@ speech band's: a phone line or codec leaves its highs 100 dB down, while a direc
 recording's, even a dull one's, stay within about 25 dB."""
 SPEECH_BAND_HZ = (300.0, 3400.0)
 """The band every recording of speech holds, phone calls included: the level reference."""
-SPECTRUM_FRAME_SECONDS = 0.02
 
 _POWER_EPSILON = 1e-12  # keeps log10 finite for digital silence (-120 dB)
 
@@ -126,31 +126,15 @@ def bandwidth_hz(samples: np.ndarray, sample_rate: int) -> float:
     speech band. An energy share would not do: a low voice from a dull microphone keeps
     nearly all its energy below a phone line's edge, yet its highs are there.
     """
-    spectrum, frequencies = long_term_spectrum_db(samples, sample_rate)
-    if spectrum is None:
-        return 0.0
-    low, high = SPEECH_BAND_HZ
-    speech_level = float(np.median(spectrum[(frequencies >= low) & (frequencies <= high)]))
-    held = np.nonzero(spectrum > speech_level - BAND_EDGE_DROP_DB)[0]
-    return float(frequencies[held[-1]]) if held.size else 0.0
-
-
-def long_term_spectrum_db(
-    samples: np.ndarray, sample_rate: int
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """Power in dB per frequency, averaged over half-overlapping Hann-windowed frames
-    (Welch's method), and the frequencies; None for a recording shorter than a frame or
-    digitally silent."""
-    length = 2 ** math.ceil(math.log2(max(2, SPECTRUM_FRAME_SECONDS * sample_rate)))
-    frequencies = np.fft.rfftfreq(length, 1 / sample_rate)
-    audio = np.asarray(samples, dtype=np.float64)
-    if len(audio) < length:
-        return None, frequencies
-    frames = np.lib.stride_tricks.sliding_window_view(audio, length)[:: length // 2]
-    power = np.mean(np.abs(np.fft.rfft(frames * np.hanning(length), axis=1)) ** 2, axis=0)
+    power = long_term_spectrum(np.asarray(samples, dtype=np.float64), sample_rate)
     if not power.any():
-        return None, frequencies
-    return 10 * np.log10(power + _POWER_EPSILON * power.max()), frequencies
+        return 0.0
+    frequencies = spectrum_frequencies(sample_rate)
+    level_db = 10.0 * np.log10(power + _POWER_EPSILON * power.max())
+    low, high = SPEECH_BAND_HZ
+    speech_level = float(np.median(level_db[(frequencies >= low) & (frequencies <= high)]))
+    held = np.nonzero(level_db > speech_level - BAND_EDGE_DROP_DB)[0]
+    return float(frequencies[held[-1]])
 
 
 def is_narrow_band(samples: np.ndarray, sample_rate: int) -> bool:
