@@ -72,13 +72,13 @@ def estimator_at(revision: str) -> Estimator:
         capture_output=True,
         text=True,
     ).stdout
-    folder = Path(tempfile.mkdtemp())
-    path = folder / "reference_at_revision.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("reference_at_revision", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "reference_at_revision.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("reference_at_revision", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
     return module.bandwidth_hz  # type: ignore[no-any-return]
 
 

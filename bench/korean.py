@@ -32,11 +32,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -44,6 +41,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 from judging import dnsmos
+from revisions import run_at_revision
 from rich.console import Console
 from rich.table import Table
 from splits import split_of
@@ -351,17 +349,8 @@ def run_front_end(
 
 def run_baseline(revision: str, args) -> list[Utterance]:
     """This benchmark's evaluation with voiceclone as it was at git ``revision``."""
-    with tempfile.TemporaryDirectory() as folder:
-        tree = Path(folder)
-        archive = subprocess.run(
-            ["git", "archive", revision, "src"], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-        out = tree / "baseline.json"
-        command = [sys.executable, __file__, "--worker", str(out), *worker_args(args)]
-        environment = {**os.environ, "PYTHONPATH": str(tree / "src")}
-        subprocess.run(command, check=True, env=environment)
-        return [Utterance(**row) for row in json.loads(out.read_text())]
+    rows = run_at_revision(revision, __file__, worker_args(args), "--worker")
+    return [Utterance(**row) for row in rows]
 
 
 def worker_args(args) -> list[str]:

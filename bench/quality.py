@@ -54,11 +54,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -70,6 +67,7 @@ import soundfile as sf
 import soxr
 from judging import dnsmos
 from pydantic import TypeAdapter
+from revisions import run_at_revision
 from rich.console import Console
 from rich.table import Table
 from splits import SPLIT_RULE, split_of
@@ -403,20 +401,12 @@ def print_summary(
 def run_baseline(revision: str, args: argparse.Namespace) -> list[CloneResult]:
     """This benchmark's clones made by voiceclone as it was at git ``revision``, each
     method named ``METHOD @REVISION``."""
-    with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(
-            ["git", "archive", revision, "src"], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-        out = Path(folder) / "baseline.json"
-        command = [sys.executable, __file__, "--json", str(out), "--set", args.voice_set]
-        for flag in ("split", "speakers", "only", "sentences", "ko_sentences"):
-            command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
-        command += ["--methods", args.methods, "--references", args.references]
-        command += ["--threads", str(args.threads)]
-        environment = {**os.environ, "PYTHONPATH": str(Path(folder) / "src")}
-        subprocess.run(command, check=True, env=environment)
-        rows = json.loads(out.read_text())["results"]
+    arguments = ["--set", args.voice_set]
+    for flag in ("split", "speakers", "only", "sentences", "ko_sentences"):
+        arguments += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    arguments += ["--methods", args.methods, "--references", args.references]
+    arguments += ["--threads", str(args.threads)]
+    rows = run_at_revision(revision, __file__, arguments, "--json")["results"]
     return [CloneResult(**{**row, "method": f"{row['method']} @{revision}"}) for row in rows]
 
 
