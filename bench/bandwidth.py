@@ -30,9 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import soxr
-from quality import SAMPLE_RATE, halves, load_clip, speakers
+from quality import SAMPLE_RATE, halves, load_clip
 from rich.console import Console
 from rich.table import Table
+from splits import speakers_in
 
 from voiceclone.assets.paths import require_eval_assets
 from voiceclone.audio import reference
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     estimators["now"] = reference.bandwidth_hz
 
     paths = require_eval_assets()
-    names = [name for name, _ in speakers(paths, "all", "all")]
+    names = [name for name, _ in speakers_in(paths.refvoice_names())]
     readings: dict[tuple[str, str], list[float]] = {}
     for name in names:
         clip = load_clip(paths, name)

@@ -44,7 +44,7 @@ from judging import dnsmos
 from revisions import run_at_revision
 from rich.console import Console
 from rich.table import Table
-from splits import split_of
+from splits import speakers_in
 
 from voiceclone.assets.paths import require_eval_assets
 from voiceclone.audio.reference import prepare_reference
@@ -311,8 +311,7 @@ def engine_for(paths, threads: int, options: dict[str, object] | None) -> Kokoro
 
 
 def voice_names(paths, split: str, count: int) -> list[str]:
-    names = [n for n in paths.refvoice_names() if n.startswith("en_")]
-    chosen = [n for n, part in split_of(names).items() if part == split]
+    chosen = [name for name, _ in speakers_in(paths.refvoice_names(), "en", split)]
     return chosen[:count] if count else chosen
 
 

@@ -70,7 +70,7 @@ from pydantic import TypeAdapter
 from revisions import run_at_revision
 from rich.console import Console
 from rich.table import Table
-from splits import SPLIT_RULE, split_of
+from splits import SPLIT_RULE, speakers_in
 
 from voiceclone.assets.paths import require_eval_assets
 from voiceclone.audio.degrade import phone_call
@@ -129,16 +129,6 @@ class Speaker:
     ceiling: float = 0.0
     floor: float = 0.0
     median_pitch: float | None = None  # Hz, of the clean clip
-
-
-def speakers(paths, voice_set: str, split: str) -> list[tuple[str, str]]:
-    chosen = []
-    for prefix in ("en", "de") if voice_set == "all" else (voice_set,):
-        names = [n for n in paths.refvoice_names() if n.startswith(f"{prefix}_")]
-        for name, part in split_of(names).items():
-            if split == "all" or part == split:
-                chosen.append((name, part))
-    return sorted(chosen)
 
 
 def reference_clip(audio: np.ndarray, first_half: np.ndarray, reference: str) -> np.ndarray:
@@ -451,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = require_eval_assets()
     engine = KokoroEngine(paths, Settings(onnx_threads=args.threads))
     judges = Judges(paths, args.threads)
-    named = speakers(paths, args.voice_set, args.split)
+    named = speakers_in(paths.refvoice_names(), args.voice_set, args.split)
     if args.only:
         wanted = set(args.only.split(","))
         named = [(name, part) for name, part in named if name in wanted]
@@ -468,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         f"budget {engine.settings.blend_search_steps} step(s); timbre match strength "
         f"{engine.settings.timbre_match_strength}."
     )
-    clips = {name: load_clip(paths, name) for name, _ in speakers(paths, "all", "all")}
+    clips = {name: load_clip(paths, name) for name, _ in speakers_in(paths.refvoice_names())}
     pool = {name: judges.embed(audio, SAMPLE_RATE) for name, audio in clips.items()}
     chosen = [Speaker(name, part, clips[name]) for name, part in named]
     describe_speakers(judges, chosen, pool)
