@@ -702,5 +702,35 @@ def train_style_encoder(
         raise _fail(error) from error
 
 
+@app.command("calibrate-style-encoder")
+def calibrate_style_encoder(
+    clips: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Recordings of real people, one speaker each.", exists=True, dir_okay=False
+        ),
+    ],
+    method: Annotated[
+        str, typer.Option(help="Whose weights: style-encoder-v1 or style-encoder-v2.")
+    ] = "style-encoder-v1",
+    output: Annotated[
+        Path | None, typer.Option(help="Weights file (.npz); default: the bundled weights.")
+    ] = None,
+) -> None:
+    """Show a style encoder how real people's recordings sit apart from the engine's speech."""
+    from voiceclone.engines.kokoro import calibrate_style_encoder as calibrate
+    from voiceclone.engines.kokoro.style_encoder import WEIGHTS_FILES
+
+    if method not in WEIGHTS_FILES:
+        console.print(
+            f"[red]error:[/red] unknown method {method!r}; use one of {', '.join(WEIGHTS_FILES)}."
+        )
+        raise typer.Exit(code=2)
+    try:
+        calibrate(clips, method, output)
+    except VoiceCloneError as error:
+        raise _fail(error) from error
+
+
 if __name__ == "__main__":
     app()

@@ -152,6 +152,17 @@ class Settings(BaseSettings):
             "(0 closes all of it whatever the references' length)."
         ),
     )
+    style_encoder_real_speech_gain: float = Field(
+        1.0,
+        ge=0.0,
+        le=3.0,
+        description=(
+            "How far the style encoder follows the offset between real people's recordings "
+            "and the engine's own speech, which moves a clone toward a human voice "
+            "(1: as the encoder reads it; above 1 nearer the speaker by similarity and less "
+            "clean; needs weights calibrated with calibrate-style-encoder)."
+        ),
+    )
     cloning_method: str = Field(
         "auto",
         description=(

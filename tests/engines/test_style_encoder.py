@@ -164,3 +164,129 @@ def test_both_encoders_ship_and_auto_takes_v2_for_a_phone_line(engine, reference
     older = engine.create_voice([clean], ["en-us"], method=METHOD_V1)
     assert (newest.method, older.method) == (METHOD_V2, METHOD_V1)
     assert not np.allclose(newest.style, older.style)
+
+
+def _small_encoder(real_speech_dvector: np.ndarray | None) -> StyleEncoder:
+    rng = np.random.default_rng(7)
+    size = 256 + len(PROSODY_NAMES)
+    return StyleEncoder(
+        feature_mean=rng.standard_normal(size).astype(np.float32),
+        feature_scale=rng.uniform(0.5, 2.0, size).astype(np.float32),
+        layers=((rng.standard_normal((size, 256)).astype(np.float32) * 0.1, np.zeros(256)),),
+        target_mean=rng.standard_normal(256).astype(np.float32),
+        real_speech_dvector=real_speech_dvector,
+    )
+
+
+def test_real_speech_gain_follows_the_offset_between_real_and_engine_speech():
+    rng = np.random.default_rng(3)
+    uncalibrated = _small_encoder(None)
+    real = uncalibrated.feature_mean[:256] + rng.standard_normal(256).astype(np.float32)
+    encoder = _small_encoder(real)
+    features = rng.standard_normal(256 + len(PROSODY_NAMES)).astype(np.float32)
+    offset = np.concatenate([real - encoder.feature_mean[:256], np.zeros(len(PROSODY_NAMES))])
+
+    # 1: the recording as the encoder reads it, calibrated or not.
+    assert np.allclose(encoder.predict(features), uncalibrated.predict(features))
+    # 1.5: as if the recording sat half an offset further from the engine's speech.
+    assert np.allclose(
+        encoder.predict(features, real_speech_gain=1.5),
+        encoder.predict(features + 0.5 * offset),
+        atol=1e-5,
+    )
+    # 0: as if real speech sat where the engine's does.
+    assert np.allclose(
+        encoder.predict(features, real_speech_gain=0.0),
+        encoder.predict(features - offset),
+        atol=1e-5,
+    )
+    # Weights never calibrated have no offset to follow.
+    assert np.allclose(
+        uncalibrated.predict(features, real_speech_gain=2.0), uncalibrated.predict(features)
+    )
+
+
+def test_the_real_speech_dvector_is_saved_with_the_weights(tmp_path):
+    real = np.arange(256, dtype=np.float32) / 256
+    _small_encoder(real).save(tmp_path / "calibrated.npz")
+    _small_encoder(None).save(tmp_path / "plain.npz")
+    loaded = StyleEncoder.load(tmp_path / "calibrated.npz").real_speech_dvector
+    assert loaded is not None and np.array_equal(loaded, real)
+    assert StyleEncoder.load(tmp_path / "plain.npz").real_speech_dvector is None
+
+
+def test_calibration_records_the_mean_dvector_of_the_recordings(engine, reference_voices, tmp_path):
+    from voiceclone.engines.kokoro.offline.train_style_encoder import calibrate_to_real_speech
+
+    clips = [reference_voices["kevin"], reference_voices["sarah"]]
+    output = tmp_path / "calibrated.npz"
+    calibrated = calibrate_to_real_speech(clips, METHOD_V1, output, engine=engine)
+    rate = engine.sample_rate
+    dvectors = [
+        engine.sample_features(
+            [VoiceSample(prepare_reference(decode_audio(str(clip), rate), rate), rate)]
+        )[:256]
+        for clip in clips
+    ]
+    saved = StyleEncoder.load(output)
+    assert saved.real_speech_dvector is not None
+    assert np.allclose(saved.real_speech_dvector, np.mean(dvectors, axis=0), atol=1e-6)
+    assert calibrated.real_speech_dvector is not None
+    # Only the calibration changed: the map itself is the bundled one.
+    bundled = StyleEncoder.load(bundled_weights(METHOD_V1))
+    assert np.array_equal(saved.layers[0][0], bundled.layers[0][0])
+    with pytest.raises(ValueError, match="at least one recording"):
+        calibrate_to_real_speech([], METHOD_V1, output, engine=engine)
+
+
+def test_the_clean_band_encoder_ships_calibrated_and_voices_follow_the_setting(
+    asset_paths, reference_voices
+):
+    from voiceclone.engines.kokoro import KokoroEngine
+    from voiceclone.settings import Settings
+
+    encoder = load_encoder(method=METHOD_V1)
+    assert encoder is not None and encoder.real_speech_dvector is not None
+    rate = 24_000
+    audio = prepare_reference(decode_audio(str(reference_voices["james"]), rate), rate)
+    sample = VoiceSample(audio, rate)
+    rows = {}
+    for gain in (1.0, 1.5):
+        engine = KokoroEngine(asset_paths, Settings(style_encoder_real_speech_gain=gain))
+        voice = engine.create_voice([sample], ["en-us"], method=METHOD_V1)
+        assert voice.style is not None
+        rows[gain] = voice.style.mean(axis=0)
+        features = engine.sample_features([sample])
+        expected = encoder.predict(features, real_speech_gain=gain)
+        assert np.allclose(rows[gain], expected, atol=1e-4)
+    assert not np.allclose(rows[1.0], rows[1.5], atol=1e-3)
+
+
+def test_the_calibrate_command_refuses_what_it_cannot_use(tmp_path, reference_voices):
+    from typer.testing import CliRunner
+
+    from voiceclone.cli import app
+
+    output = tmp_path / "calibrated.npz"
+    clip = str(reference_voices["james"])
+    unknown = CliRunner().invoke(
+        app, ["calibrate-style-encoder", clip, "--method", "v9", "--output", str(output)]
+    )
+    missing = CliRunner().invoke(
+        app,
+        ["calibrate-style-encoder", str(tmp_path / "none.wav"), "--output", str(output)],
+        env={"COLUMNS": "300"},
+    )
+    text = tmp_path / "notes.wav"
+    text.write_text("not a recording")
+    unreadable = CliRunner().invoke(
+        app, ["calibrate-style-encoder", clip, str(text), "--output", str(output)]
+    )
+    assert unknown.exit_code == 2 and "unknown method 'v9'" in unknown.output
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    assert unreadable.exit_code == 2 and "not an audio file" in unreadable.output
+    assert not output.exists()
+
+    done = CliRunner().invoke(app, ["calibrate-style-encoder", clip, "--output", str(output)])
+    assert done.exit_code == 0, done.output
+    assert StyleEncoder.load(output).real_speech_dvector is not None

@@ -23,6 +23,7 @@ __all__ = [
     "SAMPLE_RATE",
     "VERSION",
     "KokoroEngine",
+    "calibrate_style_encoder",
     "describe",
     "load",
     "train_style_encoder",
@@ -67,6 +68,14 @@ def train_style_encoder(samples: int, output: Path | None, data: Path, **options
     from voiceclone.engines.kokoro.offline.train_style_encoder import DEFAULT_OUTPUT, run_training
 
     run_training(samples, output or DEFAULT_OUTPUT, data, **options)
+
+
+def calibrate_style_encoder(clips: list[Path], method: str, output: Path | None) -> None:
+    """Record real people's mean d-vector in an encoder's weights (the CLI command);
+    ``output`` None: the committed weights."""
+    from voiceclone.engines.kokoro.offline.train_style_encoder import calibrate_to_real_speech
+
+    calibrate_to_real_speech(clips, method, output)
 
 
 def __getattr__(name: str) -> object:

@@ -576,7 +576,10 @@ class KokoroEngine:
             table = np.asarray(style, dtype=np.float32)
             return self._cloned(table, samples, reference, languages, BLEND_METHOD, details)
 
-        row = encoder.predict(self.sample_features(samples))
+        row = encoder.predict(
+            self.sample_features(samples),
+            real_speech_gain=self.settings.style_encoder_real_speech_gain,
+        )
         table = with_mean_row(style, row)
         if narrow_band and not encoder.degraded_views:
             # An encoder that never heard a phone line reads its missing highs as another

@@ -167,6 +167,9 @@ class StyleEncoder:
     degraded_views: int = 0
     """Degraded copies per recording it was trained on (0: clean speech only, and then a
     phone-band reference misleads it)."""
+    real_speech_dvector: np.ndarray | None = None
+    """Mean d-vector of real people's recordings (``voiceclone calibrate-style-encoder``);
+    None when the encoder was never shown any."""
 
     @classmethod
     def load(cls, path: Path | str) -> StyleEncoder:
@@ -181,6 +184,7 @@ class StyleEncoder:
                 strength=float(data["strength"]),
                 feature_version=int(data["feature_version"]),
                 degraded_views=int(data["degraded_views"]) if "degraded_views" in data else 0,
+                real_speech_dvector=data.get("real_speech_dvector"),
             )
 
     def save(self, path: Path | str) -> None:
@@ -196,11 +200,20 @@ class StyleEncoder:
             "degraded_views": np.int32(self.degraded_views),
             **{k: v.astype(np.float32) for k, v in arrays.items()},
         }
+        if self.real_speech_dvector is not None:
+            payload["real_speech_dvector"] = self.real_speech_dvector.astype(np.float32)
         np.savez_compressed(path, **payload)
 
-    def predict(self, features: np.ndarray, strength: float | None = None) -> np.ndarray:
-        """The style row (256,) for one feature vector, or (n, 256) for a batch."""
-        x = (np.atleast_2d(features) - self.feature_mean) / self.feature_scale
+    def predict(
+        self, features: np.ndarray, strength: float | None = None, real_speech_gain: float = 1.0
+    ) -> np.ndarray:
+        """The style row (256,) for one feature vector, or (n, 256) for a batch.
+
+        Real recordings' d-vectors sit apart from the engine's own speech, which the encoder
+        was trained on; that offset, read through the encoder, moves a clone toward human
+        voices. ``real_speech_gain`` scales it (1: as read; needs :attr:`real_speech_dvector`).
+        """
+        x = (np.atleast_2d(features) - self._centre(real_speech_gain)) / self.feature_scale
         for index, (weight, bias) in enumerate(self.layers):
             x = x @ weight + bias
             if index < len(self.layers) - 1:
@@ -211,6 +224,16 @@ class StyleEncoder:
         row = row.astype(np.float32)
         result: np.ndarray = row[0] if np.ndim(features) == 1 else row
         return result
+
+    def _centre(self, real_speech_gain: float) -> np.ndarray:
+        """The feature mean, moved against the real-speech offset by ``gain - 1`` of it."""
+        if self.real_speech_dvector is None or real_speech_gain == 1.0:
+            return self.feature_mean
+        centre = self.feature_mean.copy()
+        dims = len(self.real_speech_dvector)
+        offset = self.real_speech_dvector - self.feature_mean[:dims]
+        centre[:dims] -= (real_speech_gain - 1.0) * offset
+        return centre
 
 
 def with_mean_row(base_table: np.ndarray, row: np.ndarray) -> np.ndarray:

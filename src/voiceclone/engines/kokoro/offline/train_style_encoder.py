@@ -19,12 +19,17 @@ regression; both export to the numpy runtime of :class:`StyleEncoder`. The bundl
         --output .cache/unused.npz --threads 1
     voiceclone train-style-encoder --samples 750 --seed 1 --data .cache/style_data.npz \
         --also .cache/style_data_2.npz --threads 1
+
+The bundled ``style_encoder_v1.npz`` (trained the same way on clean speech only) was then
+shown the dev speakers' recordings (:func:`calibrate_to_real_speech`):
+
+    voiceclone calibrate-style-encoder $(python bench/splits.py)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -35,6 +40,7 @@ from voiceclone.cloning.embedder import SAMPLE_RATE as EMBEDDER_RATE
 from voiceclone.engines.kokoro.style_encoder import (
     FEATURE_VERSION,
     METHOD,
+    PROSODY_NAMES,
     WEIGHTS_FILES,
     StyleEncoder,
     recording_features,
@@ -475,3 +481,42 @@ def run_training(
         f"offsets {report.validation_cosine:.3f} (mean voice alone: {report.baseline_cosine:.3f})."
     )
     return report
+
+
+def calibrate_to_real_speech(
+    clips: list[Path],
+    method: str,
+    output: Path | None = None,
+    engine: KokoroEngine | None = None,
+    console: Console | None = None,
+) -> StyleEncoder:
+    """Record in ``method``'s weights the mean d-vector of real people's ``clips``.
+
+    The encoder learned from the engine's own speech; :meth:`StyleEncoder.predict` moves
+    its reading of a real recording along the offset between the two (the setting
+    ``style_encoder_real_speech_gain``). Calibrate on speakers no benchmark reports on.
+    """
+    from rich.console import Console
+
+    from voiceclone.audio.decode import decode_audio
+    from voiceclone.audio.reference import prepare_reference
+    from voiceclone.engines.base import VoiceSample
+    from voiceclone.engines.kokoro import KokoroEngine
+
+    if not clips:
+        raise ValueError("Calibrating needs at least one recording of a real person.")
+    console = console or Console(stderr=True)
+    engine = engine or KokoroEngine()
+    bundled = DEFAULT_OUTPUT.with_name(WEIGHTS_FILES[method])
+    encoder = StyleEncoder.load(bundled)
+    rate = engine.sample_rate
+    dvectors = []
+    for clip in clips:
+        audio = prepare_reference(decode_audio(str(clip), rate), rate)
+        features = engine.sample_features([VoiceSample(audio, rate)])
+        dvectors.append(features[: -len(PROSODY_NAMES)])
+    calibrated = replace(encoder, real_speech_dvector=np.mean(dvectors, axis=0))
+    target = output or bundled
+    calibrated.save(target)
+    console.print(f"Saved {target}: real-speech d-vector from {len(clips)} recordings.")
+    return calibrated
